@@ -1,0 +1,224 @@
+"""Account pages: register, log in and out, verify, reset, the account page and the admin users page."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, Form, Request
+from pydantic import ValidationError
+
+from api.accounts import service
+from api.accounts.deps import AdminUser, CurrentUser, optional_user, session_token
+from api.accounts.models import Role
+from api.accounts.router import clear_session_cookie, client_ip, set_session_cookie
+from api.accounts.schemas import EmailChange, PasswordChange, PasswordReset, UserCreate, UserUpdate
+from api.core.db import SessionDep
+from api.core.errors import CadreError
+from api.core.security import csrf_protect
+from api.core.templates import form_errors, redirect, render
+
+router = APIRouter(dependencies=[Depends(csrf_protect), Depends(optional_user)], include_in_schema=False)
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site relative paths: never an open redirect."""
+    if not target or not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
+        return "/dashboard"
+    return target
+
+
+@router.get("/register")
+def register_page(request: Request):
+    return render(request, "accounts/register.html", values={}, errors={})
+
+
+@router.post("/register")
+def register(request: Request, session: SessionDep, email: str = Form(""), full_name: str = Form(""),
+             password: str = Form("")):
+    values = {"email": email, "full_name": full_name}
+    try:
+        data = UserCreate(email=email, full_name=full_name, password=password)
+        user = service.register(session, data)
+    except ValidationError as exc:
+        return render(request, "accounts/register.html", 422, values=values, errors=form_errors(exc))
+    except CadreError as exc:
+        return render(request, "accounts/register.html", exc.status_code, values=values,
+                      errors={"email": exc.message})
+    raw, _ = service.start_session(session, user, client_ip(request), request.headers.get("user-agent"))
+    response = redirect("/dashboard", f"Welcome, {user.full_name}. We sent a link to {user.email} to confirm "
+                                      f"your address.")
+    set_session_cookie(response, raw)
+    return response
+
+
+@router.get("/login")
+def login_page(request: Request, next: str | None = None):
+    return render(request, "accounts/login.html", values={}, error=None, next=safe_next(next))
+
+
+@router.post("/login")
+def login(request: Request, session: SessionDep, email: str = Form(""), password: str = Form(""),
+          next: str = Form("")):
+    try:
+        user = service.authenticate(session, email, password, client_ip(request))
+    except CadreError as exc:
+        return render(request, "accounts/login.html", exc.status_code, values={"email": email},
+                      error=exc.message, next=safe_next(next))
+    raw, _ = service.start_session(session, user, client_ip(request), request.headers.get("user-agent"))
+    response = redirect(safe_next(next))
+    set_session_cookie(response, raw)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, session: SessionDep):
+    service.end_session(session, session_token(request))
+    response = redirect("/", "You are logged out.")
+    clear_session_cookie(response)
+    return response
+
+
+@router.get("/verify-email")
+def verify_email(request: Request, session: SessionDep, token: str = ""):
+    try:
+        user = service.verify_email(session, token)
+    except CadreError as exc:
+        return render(request, "accounts/message.html", exc.status_code, title="Link not valid",
+                      message=exc.message)
+    return render(request, "accounts/message.html", title="Email confirmed",
+                  message=f"Thank you, {user.full_name}: {user.email} is confirmed.")
+
+
+@router.get("/forgot-password")
+def forgot_page(request: Request):
+    return render(request, "accounts/forgot.html", sent=False)
+
+
+@router.post("/forgot-password")
+def forgot(request: Request, session: SessionDep, email: str = Form("")):
+    if "@" in email:
+        service.request_password_reset(session, email)
+    return render(request, "accounts/forgot.html", sent=True)
+
+
+@router.get("/reset-password")
+def reset_page(request: Request, token: str = ""):
+    return render(request, "accounts/reset.html", token=token, errors={})
+
+
+@router.post("/reset-password")
+def reset(request: Request, session: SessionDep, token: str = Form(""), new_password: str = Form("")):
+    try:
+        service.reset_password(session, PasswordReset(token=token, new_password=new_password).token, new_password)
+    except ValidationError as exc:
+        return render(request, "accounts/reset.html", 422, token=token, errors=form_errors(exc))
+    except CadreError as exc:
+        return render(request, "accounts/reset.html", exc.status_code, token=token, errors={"token": exc.message})
+    return redirect("/login", "Password changed. Log in with your new password.")
+
+
+@router.get("/confirm-email-change")
+def confirm_email_page(request: Request, token: str = ""):
+    return render(request, "accounts/confirm_email.html", token=token)
+
+
+@router.post("/confirm-email-change")
+def confirm_email(request: Request, session: SessionDep, token: str = Form("")):
+    try:
+        user = service.confirm_email_change(session, token)
+    except CadreError as exc:
+        return render(request, "accounts/message.html", exc.status_code, title="Link not valid",
+                      message=exc.message)
+    return render(request, "accounts/message.html", title="Email changed",
+                  message=f"Your account now uses {user.email}.")
+
+
+def _account(request: Request, status: int = 200, **ctx):
+    ctx.setdefault("errors", {})
+    return render(request, "accounts/account.html", status, **ctx)
+
+
+@router.get("/account")
+def account(request: Request, user: CurrentUser):
+    return _account(request)
+
+
+@router.post("/account/name")
+def account_name(request: Request, user: CurrentUser, session: SessionDep, full_name: str = Form("")):
+    try:
+        service.change_name(session, user, UserUpdate(full_name=full_name).full_name)
+    except ValidationError as exc:
+        return _account(request, 422, errors=form_errors(exc))
+    return redirect("/account", "Your name is updated.")
+
+
+@router.post("/account/password")
+def account_password(request: Request, user: CurrentUser, session: SessionDep,
+                     current_password: str = Form(""), new_password: str = Form("")):
+    try:
+        data = PasswordChange(current_password=current_password, new_password=new_password)
+        service.change_password(session, user, data.current_password, data.new_password, session_token(request))
+    except ValidationError as exc:
+        return _account(request, 422, errors=form_errors(exc))
+    except CadreError as exc:
+        return _account(request, exc.status_code, errors={"current_password": exc.message})
+    return redirect("/account", "Password changed. Your other sessions were logged out.")
+
+
+@router.post("/account/email")
+def account_email(request: Request, user: CurrentUser, session: SessionDep, new_email: str = Form(""),
+                  current_password: str = Form("")):
+    try:
+        data = EmailChange(new_email=new_email, current_password=current_password)
+        service.request_email_change(session, user, data.new_email, data.current_password)
+    except ValidationError as exc:
+        return _account(request, 422, errors=form_errors(exc))
+    except CadreError as exc:
+        return _account(request, exc.status_code, errors={"new_email": exc.message})
+    return redirect("/account", f"We sent a confirmation link to {new_email.strip().lower()}.")
+
+
+@router.post("/account/verify-email")
+def account_resend(request: Request, user: CurrentUser, session: SessionDep):
+    if user.email_verified_at is None:
+        service.send_verification(session, user)
+    return redirect("/account", f"A new confirmation link is on its way to {user.email}.")
+
+
+@router.post("/account/logout-everywhere")
+def account_logout_all(request: Request, user: CurrentUser, session: SessionDep):
+    service.end_all_sessions(session, user)
+    response = redirect("/login", "You are logged out on every device.")
+    clear_session_cookie(response)
+    return response
+
+
+@router.get("/admin/users")
+def admin_users(request: Request, admin: AdminUser, session: SessionDep, q: str | None = None):
+    return render(request, "admin/users.html", rows=service.list_users(session, q), q=q or "",
+                  all_roles=list(Role))
+
+
+@router.post("/admin/users/{user_id}/roles")
+def admin_set_role(request: Request, user_id: int, admin: AdminUser, session: SessionDep,
+                   role: str = Form(""), action: str = Form("grant")):
+    target = service.get(session, user_id)
+    try:
+        chosen = Role(role)
+    except ValueError:
+        return redirect("/admin/users", "Choose one of the roles listed.")
+    if action == "revoke":
+        if target.id == admin.id and chosen is Role.admin:
+            return redirect("/admin/users", "You cannot remove your own admin role.")
+        try:
+            service.revoke_role(session, target, chosen)
+        except CadreError as exc:
+            return redirect("/admin/users", exc.message)
+        return redirect("/admin/users", f"{target.full_name} is no longer {chosen.value}.")
+    service.grant_role(session, target, chosen, by=admin)
+    return redirect("/admin/users", f"{target.full_name} is now {chosen.value}.")
+
+
+@router.get("/dashboard")
+def dashboard(request: Request, user: CurrentUser):
+    return render(request, "accounts/dashboard.html")

@@ -1,0 +1,31 @@
+"""Public catalogue pages: home, the ladders, a programme page."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+
+from api.accounts.deps import optional_user
+from api.catalog import service
+from api.core.db import SessionDep
+from api.core.security import csrf_protect
+from api.core.templates import render
+
+router = APIRouter(dependencies=[Depends(csrf_protect), Depends(optional_user)], include_in_schema=False)
+
+
+@router.get("/")
+def home(request: Request, session: SessionDep):
+    return render(request, "home.html", ladders=service.ladders(session))
+
+
+@router.get("/programmes")
+def catalogue(request: Request, session: SessionDep):
+    return render(request, "catalog/list.html", ladders=service.ladders(session),
+                  format_names=service.FORMAT_NAMES, duration_text=service.duration_text)
+
+
+@router.get("/programmes/{slug}")
+def programme(request: Request, slug: str, session: SessionDep):
+    p = service.detail(session, slug)
+    return render(request, "catalog/programme.html", p=p, format_names=service.FORMAT_NAMES,
+                  duration_text=service.duration_text)

@@ -1,0 +1,179 @@
+"""The `cadre` command: serve, db upgrade, content sync, users, demo."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from sqlmodel import Session
+
+
+def _session() -> Session:
+    import api.models  # noqa: F401
+    from api.core.db import get_engine
+
+    return Session(get_engine(), expire_on_commit=False)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.core.config import get_settings
+
+    s = get_settings()
+    uvicorn.run("api.main:create_app", factory=True, host=args.host or s.host, port=args.port or s.port,
+                proxy_headers=True, log_level="warning", reload=args.reload)
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from alembic import command
+    from alembic.config import Config
+
+    from api.core.config import ROOT
+
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    command.upgrade(cfg, args.revision)
+    print(f"Database migrated to {args.revision}.")
+    return 0
+
+
+def cmd_content_sync(args: argparse.Namespace) -> int:
+    from api.catalog.content_files import ContentError, load
+    from api.catalog.sync import apply
+    from api.core.config import get_settings
+
+    root = args.path or get_settings().content_dir
+    try:
+        catalogue = load(root)
+    except ContentError as exc:
+        print(f"Content is not valid ({len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''}); "
+              "nothing was changed:", file=sys.stderr)
+        for p in exc.problems:
+            print(f"  {p}", file=sys.stderr)
+        return 1
+    lessons = sum(1 for t in catalogue.programmes for m in t.modules for _ in m.items)
+    if args.check:
+        print(f"Content is valid: {len(catalogue.programmes)} programmes, {lessons} lessons and checks, "
+              f"{len(catalogue.awards)} awards.")
+        return 0
+    with _session() as session:
+        report = apply(session, catalogue)
+        session.commit()
+    print(report.summary())
+    if args.verbose:
+        for line in report.changes:
+            print(f"  {line}")
+    return 0
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    from api.accounts import service
+    from api.accounts.models import Role
+    from api.accounts.schemas import UserCreate
+    from api.core.errors import CadreError
+
+    with _session() as session:
+        try:
+            if args.action == "create":
+                import getpass
+
+                password = args.password or getpass.getpass("Password: ")
+                roles = {Role(r) for r in (args.role or [])}
+                user = service.create_user(session, UserCreate(email=args.email, full_name=args.name,
+                                                               password=password), roles=roles, verified=True)
+                print(f"Created {user.email} with roles: {', '.join(sorted(service.roles_of(session, user)))}.")
+            elif args.action in ("grant", "revoke"):
+                user = service.get_by_email(session, args.email)
+                if user is None:
+                    print(f"No account uses {args.email}.", file=sys.stderr)
+                    return 1
+                role = Role(args.role_name)
+                changed = (service.grant_role if args.action == "grant" else service.revoke_role)(session, user, role)
+                print(f"{user.email}: {role.value} {'granted' if args.action == 'grant' else 'revoked'}"
+                      + ("" if changed else " (no change)") + ".")
+            else:
+                for user, roles in service.list_users(session, args.search):
+                    print(f"{user.email:40} {user.full_name:30} {','.join(sorted(roles))}")
+            session.commit()
+        except CadreError as exc:
+            print(exc.message, file=sys.stderr)
+            return 1
+        except ValueError as exc:
+            print(str(exc), file=sys.stderr)
+            return 2
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from api.accounts import service
+    from api.core.config import get_settings
+
+    if get_settings().env == "production":
+        print("Demo accounts are for development only.", file=sys.stderr)
+        return 1
+    with _session() as session:
+        created = service.ensure_demo_accounts(session)
+        session.commit()
+    if created:
+        print("\nDemo accounts (development only; shown once, keep them if you need them):")
+        for role, email, password in created:
+            print(f"  {role.value:9} {email:28} password: {password}")
+        print()
+    else:
+        print("Demo accounts already exist (their passwords were shown when they were created; "
+              "`cadre users` can reset roles, /forgot-password a password).")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cadre", description="Cadre: learning and accreditation platform.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="serve the site (CADRE_HOST, CADRE_PORT)")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.add_argument("--reload", action="store_true")
+    p.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="database").add_subparsers(dest="db_command", required=True)
+    p = db.add_parser("upgrade", help="run the migrations")
+    p.add_argument("revision", nargs="?", default="head")
+    p.set_defaults(func=cmd_db_upgrade)
+
+    content = sub.add_parser("content", help="the catalogue in content/").add_subparsers(dest="c", required=True)
+    p = content.add_parser("sync", help="validate content/ and upsert it by slug")
+    p.add_argument("--check", action="store_true", help="validate only, change nothing")
+    p.add_argument("--path", type=__import__("pathlib").Path, help="content folder (default CADRE_CONTENT_DIR)")
+    p.add_argument("-v", "--verbose", action="store_true", help="list every change")
+    p.set_defaults(func=cmd_content_sync)
+
+    users = sub.add_parser("users", help="accounts and roles").add_subparsers(dest="action", required=True)
+    p = users.add_parser("create", help="create a verified account")
+    p.add_argument("email")
+    p.add_argument("--name", required=True, help="full name as it should appear on a certificate")
+    p.add_argument("--password", help="prompted for when omitted")
+    p.add_argument("--role", action="append", choices=["learner", "coach", "admin", "employer"])
+    p.set_defaults(func=cmd_users)
+    for action in ("grant", "revoke"):
+        p = users.add_parser(action, help=f"{action} a role")
+        p.add_argument("email")
+        p.add_argument("role_name", choices=["learner", "coach", "admin", "employer"])
+        p.set_defaults(func=cmd_users)
+    p = users.add_parser("list", help="list accounts")
+    p.add_argument("--search")
+    p.set_defaults(func=cmd_users)
+
+    p = sub.add_parser("demo", help="create the demo accounts (development only)")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

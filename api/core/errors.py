@@ -1,0 +1,117 @@
+"""Business errors carry their HTTP status; handlers render them as JSON for the API and as a
+friendly page for the browser."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+
+class CadreError(Exception):
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.headers = headers
+
+
+class NotFound(CadreError):
+    status_code = 404
+    code = "not_found"
+
+
+class Forbidden(CadreError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotAuthenticated(CadreError):
+    status_code = 401
+    code = "not_authenticated"
+
+
+class Conflict(CadreError):
+    status_code = 409
+    code = "conflict"
+
+
+class Invalid(CadreError):
+    status_code = 422
+    code = "invalid"
+
+
+class TooManyRequests(CadreError):
+    status_code = 429
+    code = "too_many_requests"
+
+
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    422: "invalid",
+    429: "too_many_requests",
+}
+
+
+def wants_json(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith(("/api/", "/webhooks/", "/.well-known/", "/healthz", "/readyz"))
+
+
+def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "message": message}
+    body.update(extra)
+    return {"error": body}
+
+
+def _render(request: Request, status: int, code: str, message: str, headers: dict[str, str] | None = None,
+            **extra: Any) -> Response:
+    if wants_json(request):
+        return JSONResponse(error_body(code, message, **extra), status_code=status, headers=headers)
+    if status == 401:
+        from urllib.parse import quote
+
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+    from api.core.templates import templates
+
+    return templates.TemplateResponse(
+        request, "error.html", {"status": status, "code": code, "message": message},
+        status_code=status, headers=headers,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(CadreError)
+    async def _cadre_error(request: Request, exc: CadreError) -> Response:
+        return _render(request, exc.status_code, exc.code, exc.message, exc.headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        code = _STATUS_CODES.get(exc.status_code, "error")
+        message = exc.detail if isinstance(exc.detail, str) else "Request failed."
+        if exc.status_code == 404 and message == "Not Found":
+            message = "There is nothing at this address."
+        return _render(request, exc.status_code, code, message, getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+        fields = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
+            fields.append({"field": loc, "message": err.get("msg", "invalid")})
+        summary = "; ".join(f"{f['field']}: {f['message']}" if f["field"] else f["message"] for f in fields)
+        return _render(request, 422, "invalid", summary or "The request is not valid.", fields=fields)

@@ -1,0 +1,61 @@
+"""Jinja2 templates from web/templates, with the helpers every page needs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi.templating import Jinja2Templates
+
+from api.core.config import ROOT
+from api.core.markdown import render_markdown
+from api.core.money import format_money
+from api.core.security import CSRF_FIELD, csrf_token
+
+templates = Jinja2Templates(directory=str(ROOT / "web" / "templates"))
+env = templates.env
+env.globals.update(csrf_token=csrf_token, csrf_field=CSRF_FIELD, now=datetime.now)
+env.filters.update(money=format_money, markdown=render_markdown)
+
+
+def _date(value: datetime | None, fmt: str = "%-d %B %Y") -> str:
+    return value.strftime(fmt) if value else ""
+
+
+env.filters["date"] = _date
+
+
+FLASH_COOKIE = "cadre_flash"
+
+
+def render(request, name: str, status_code: int = 200, **context):
+    """Render a page with what every page needs: the user, their roles and any flash message."""
+    context.setdefault("user", getattr(request.state, "user", None))
+    context.setdefault("roles", getattr(request.state, "roles", set()))
+    flash = request.cookies.get(FLASH_COOKIE)
+    context.setdefault("flash", flash[:300] if flash else None)
+    response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    if flash:
+        response.delete_cookie(FLASH_COOKIE, path="/")
+    return response
+
+
+def redirect(url: str, flash: str | None = None):
+    """303 after a successful POST, optionally carrying a one-time message to the next page."""
+    from fastapi.responses import RedirectResponse
+
+    response = RedirectResponse(url, status_code=303)
+    if flash:
+        response.set_cookie(FLASH_COOKIE, flash, max_age=60, httponly=True, samesite="lax", path="/")
+    return response
+
+
+def form_errors(exc) -> dict[str, str]:
+    """A pydantic ValidationError as {field: message} for showing beside the inputs."""
+    errors: dict[str, str] = {}
+    for err in exc.errors():
+        field = str(err["loc"][0]) if err.get("loc") else "form"
+        msg = err.get("msg", "is not valid").removeprefix("Value error, ")
+        if err.get("type") == "string_too_short" and "min_length" in err.get("ctx", {}):
+            msg = f"must be at least {err['ctx']['min_length']} characters"
+        errors.setdefault(field, msg)
+    return errors

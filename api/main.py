@@ -1,0 +1,61 @@
+"""create_app(): middleware, routers, pages, static files, error handlers, health checks."""
+
+from __future__ import annotations
+
+from fastapi import Depends, FastAPI
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+
+import api.models  # noqa: F401  - every table registered before anything queries
+from api.accounts import pages as accounts_pages
+from api.accounts import router as accounts_router
+from api.catalog import pages as catalog_pages
+from api.catalog import router as catalog_router
+from api.core import logging as cadre_logging
+from api.core.config import ROOT, get_settings
+from api.core.db import get_engine
+from api.core.errors import error_body, install_error_handlers
+from api.core.middleware import SecurityMiddleware
+from api.core.security import same_origin
+from api.halloffame import pages as halloffame_pages
+from api.halloffame import router as halloffame_router
+
+API_ROUTERS = [accounts_router.router, catalog_router.router, halloffame_router.router]
+PAGE_ROUTERS = [catalog_pages.router, accounts_pages.router, halloffame_pages.router]
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    cadre_logging.configure()
+    app = FastAPI(
+        title="Cadre",
+        version="0.1.0",
+        summary="Online learning and accreditation: programmes, progress, payments, verifiable certificates.",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    app.add_middleware(SecurityMiddleware)
+    app.add_middleware(cadre_logging.RequestLogMiddleware)
+
+    for r in API_ROUTERS:
+        app.include_router(r, dependencies=[Depends(same_origin)])
+    for r in PAGE_ROUTERS:
+        app.include_router(r)
+    app.mount("/static", StaticFiles(directory=ROOT / "web" / "static"), name="static")
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz():
+        try:
+            with get_engine().connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception:
+            return JSONResponse(error_body("not_ready", "The database is not reachable."), status_code=503)
+        return {"status": "ready", "database": "sqlite" if settings.is_sqlite else "postgresql"}
+
+    return app

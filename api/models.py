@@ -1,0 +1,11 @@
+"""Every domain's tables, imported so SQLModel.metadata is complete: what Alembic compares against."""
+
+from sqlmodel import SQLModel
+
+from api.accounts import models as accounts_models
+from api.catalog import models as catalog_models
+from api.halloffame import models as halloffame_models
+
+metadata = SQLModel.metadata
+
+__all__ = ["metadata", "accounts_models", "catalog_models", "halloffame_models"]
