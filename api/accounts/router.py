@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
+from fastapi.responses import JSONResponse
 
 from api.accounts import service
 from api.accounts.deps import SESSION_COOKIE, CurrentUser, session_token
@@ -21,6 +22,7 @@ from api.accounts.schemas import (
 )
 from api.core.config import get_settings
 from api.core.db import SessionDep
+from api.core.errors import CadreError, error_body
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -45,10 +47,14 @@ def register(data: UserCreate, session: SessionDep) -> UserPublic:
     return service.to_public(session, service.register(session, data))
 
 
-@router.post("/login", response_model=LoginResult)
-def login(data: Login, request: Request, response: Response, session: SessionDep) -> LoginResult:
+@router.post("/login", response_model=LoginResult, responses={422: {}, 429: {}})
+def login(data: Login, request: Request, response: Response, session: SessionDep):
     """Log in: sets the session cookie and returns the same token for non-browser clients."""
-    user = service.authenticate(session, data.email, data.password, client_ip(request))
+    try:
+        user = service.authenticate(session, data.email, data.password, client_ip(request))
+    except CadreError as exc:
+        # Returned, not raised, so the failed attempt is committed and counts towards throttling.
+        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status_code, headers=exc.headers)
     raw, row = service.start_session(session, user, client_ip(request), request.headers.get("user-agent"))
     set_session_cookie(response, raw)
     return LoginResult(user=service.to_public(session, user), token=raw, expires_at=row.expires_at)

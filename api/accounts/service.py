@@ -159,18 +159,14 @@ def authenticate(session: Session, email: str, password: str, ip: str) -> User:
     user = get_by_email(session, email)
     ok = verify_password(password, user.password_hash if user else None)
     if not ok or user is None or not user.is_active:
-        # Written in its own transaction: the failed request rolls back, the count must not.
-        _record_attempt(email, ip, succeeded=False, session=session)
+        # The caller must commit despite this error (it renders the error rather than raising),
+        # or the failure would not count towards the throttle.
+        session.add(LoginAttempt(email=email, ip=ip, succeeded=False))
+        session.flush()
         raise Invalid("That email and password do not match an account.", code="bad_credentials")
     session.add(LoginAttempt(email=email, ip=ip, succeeded=True))
     session.flush()
     return user
-
-
-def _record_attempt(email: str, ip: str, *, succeeded: bool, session: Session) -> None:
-    with Session(session.get_bind()) as own:
-        own.add(LoginAttempt(email=email, ip=ip, succeeded=succeeded))
-        own.commit()
 
 
 def start_session(session: Session, user: User, ip: str | None = None,
