@@ -1,0 +1,55 @@
+"""Enrolment rules: idempotent, the ladder enforced, standing changes that only go where they may."""
+
+from __future__ import annotations
+
+import pytest
+
+from api.catalog import service as catalog_service
+from api.learning import service
+from api.learning.models import EnrolmentSource, EnrolmentStatus
+
+
+def test_enrol_is_idempotent_and_reactivates_a_cancelled_enrolment(db, make_user):
+    user = make_user()
+    acxp = catalog_service.get_by_slug(db, "acxp")
+    first = service.enrol(db, user_id=user.id, programme_id=acxp.id, source=EnrolmentSource.purchase, reference="o1")
+    again = service.enrol(db, user_id=user.id, programme_id=acxp.id, source=EnrolmentSource.purchase, reference="o1")
+    assert again.id == first.id and again.status == "active"
+    assert service.cancel(db, first, "refunded") is True
+    assert service.cancel(db, first, "refunded") is False
+    assert not service.has_access(first)
+    back = service.enrol(db, user_id=user.id, programme_id=acxp.id, source=EnrolmentSource.admin_grant)
+    assert back.id == first.id and back.status == "active" and back.source == "admin_grant"
+
+
+def test_acx_master_needs_acxp_and_says_how_to_get_there(db, make_user):
+    user = make_user()
+    acxm = catalog_service.get_by_slug(db, "acxm")
+    with pytest.raises(service.PrerequisiteMissing) as exc:
+        service.enrol(db, user_id=user.id, programme_id=acxm.id, source=EnrolmentSource.purchase)
+    assert exc.value.status_code == 403
+    assert "Accredited Customer Experience Professional (ACXP)" in exc.value.message
+    assert service.get_enrolment(db, user.id, acxm.id) is None
+    # Completing ACXP opens the next rung.
+    acxp = catalog_service.get_by_slug(db, "acxp")
+    e = service.enrol(db, user_id=user.id, programme_id=acxp.id, source=EnrolmentSource.purchase)
+    e.status = EnrolmentStatus.completed.value
+    db.flush()
+    assert service.enrol(db, user_id=user.id, programme_id=acxm.id, source=EnrolmentSource.purchase).status == "active"
+
+
+def test_admin_override_skips_the_ladder(db, make_user):
+    user = make_user()
+    acxc = catalog_service.get_by_slug(db, "acxc")
+    e = service.enrol(db, user_id=user.id, programme_id=acxc.id, source=EnrolmentSource.admin_grant,
+                      check_prerequisites=False)
+    assert service.has_access(e)
+
+
+def test_suspend_and_reinstate(db, make_user):
+    user = make_user()
+    acxs = catalog_service.get_by_slug(db, "acxs")
+    e = service.enrol(db, user_id=user.id, programme_id=acxs.id, source=EnrolmentSource.instalment_plan)
+    assert service.suspend(db, e, "instalment 2 failed") and not service.has_access(e)
+    assert service.reinstate(db, e) and service.has_access(e)
+    assert service.reinstate(db, e) is False
