@@ -49,27 +49,50 @@ def test_migrations_match_the_models(engine):
     assert diff == [], f"models and migrations differ; run `alembic revision --autogenerate`: {diff}"
 
 
-def test_migrations_run_down_and_up_again(tmp_path, monkeypatch):
+def test_migrations_run_down_and_up_again(tmp_path):
     """On a scratch database of the same kind, the whole chain downgrades and upgrades cleanly."""
     from alembic import command
     from alembic.config import Config
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
 
     from api.core.config import ROOT, get_settings
 
-    if not get_settings().is_sqlite:
-        pytest.skip("the scratch round trip runs on SQLite; PostgreSQL is migrated fresh by the suite itself")
     cfg = Config(str(ROOT / "alembic.ini"))
-    cfg.attributes["url"] = f"sqlite:///{tmp_path / 'scratch.db'}"
     cfg.attributes["skip_logging"] = True
-    command.upgrade(cfg, "head")
-    command.downgrade(cfg, "base")
-    command.upgrade(cfg, "head")
+    settings = get_settings()
+    if settings.is_sqlite:
+        cfg.attributes["url"] = f"sqlite:///{tmp_path / 'scratch.db'}"
+        command.upgrade(cfg, "head")
+        command.downgrade(cfg, "base")
+        command.upgrade(cfg, "head")
+        return
+    url = make_url(settings.database_url)
+    scratch = f"{url.database}_scratch"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch}"'))
+        conn.execute(text(f'CREATE DATABASE "{scratch}"'))
+    try:
+        cfg.attributes["url"] = url.set(database=scratch).render_as_string(hide_password=False)
+        command.upgrade(cfg, "head")
+        command.downgrade(cfg, "base")
+        command.upgrade(cfg, "head")
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def test_production_refuses_default_secret_and_sqlite(monkeypatch):
     from pydantic import ValidationError
 
-    from api.core.config import Settings
+    from api.core.config import DEV_SECRET, Settings
 
-    with pytest.raises(ValidationError, match="refusing to start in production"):
-        Settings(env="production")
+    with pytest.raises(ValidationError, match="refusing to start in production") as exc:
+        Settings(env="production", secret_key=DEV_SECRET, database_url="sqlite:///x.db", email_backend="console")
+    for problem in ("CADRE_SECRET_KEY", "CADRE_DATABASE_URL", "CADRE_EMAIL_BACKEND"):
+        assert problem in str(exc.value)
+    ok = Settings(env="production", secret_key="x" * 40, database_url="postgresql+psycopg://db/cadre",
+                  email_backend="smtp")
+    assert ok.env == "production"
