@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import swagger_ui_bundle
 from fastapi import Depends, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
@@ -32,7 +34,7 @@ def create_app() -> FastAPI:
         title="Cadre",
         version="0.1.0",
         summary="Online learning and accreditation: programmes, progress, payments, verifiable certificates.",
-        docs_url="/docs",
+        docs_url=None,
         redoc_url=None,
     )
     install_error_handlers(app)
@@ -44,6 +46,15 @@ def create_app() -> FastAPI:
     for r in PAGE_ROUTERS:
         app.include_router(r)
     app.mount("/static", StaticFiles(directory=ROOT / "web" / "static"), name="static")
+    # Swagger UI from a pinned package, served by us: nothing is loaded from a CDN.
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs():
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="Cadre API",
+                                   swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url="/static/favicon.svg")
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict:

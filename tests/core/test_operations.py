@@ -96,3 +96,11 @@ def test_production_refuses_default_secret_and_sqlite(monkeypatch):
     ok = Settings(env="production", secret_key="x" * 40, database_url="postgresql+psycopg://db/cadre",
                   email_backend="smtp")
     assert ok.env == "production"
+
+
+def test_api_docs_are_served_without_a_cdn(client):
+    page = client.get("/docs").text
+    assert "/docs-assets/swagger-ui-bundle.js" in page and "cdn" not in page.lower()
+    assert client.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
+    spec = client.get("/openapi.json").json()
+    assert "/api/v1/programmes" in spec["paths"] and "/api/v1/auth/login" in spec["paths"]
