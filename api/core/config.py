@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{ROOT / 'var' / 'cadre.db'}"
     content_dir: Path = ROOT / "content"
     var_dir: Path = ROOT / "var"
+    # Issuer signing keys (Ed25519 PEM files, mode 600) and their index; back this directory up.
+    keys_dir: Path = ROOT / "var" / "keys"
 
     # Email: "console" prints each message and files it under var/mail; "smtp" sends it.
     email_backend: Literal["console", "smtp"] = "console"
