@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{ROOT / 'var' / 'cadre.db'}"
     content_dir: Path = ROOT / "content"
     var_dir: Path = ROOT / "var"
+    keys_dir: Path = ROOT / "var" / "keys"  # issuer signing keys (private): never in the repo
+    issuer_name: str = "Cadre Accreditation"  # the body named on certificates and credentials
 
     # Email: "console" prints each message and files it under var/mail; "smtp" sends it.
     email_backend: Literal["console", "smtp"] = "console"
