@@ -24,6 +24,7 @@ install-test: $(VENV)/.installed-test
 run: install
 	$(BIN)/cadre db upgrade
 	$(BIN)/cadre content sync
+	$(BIN)/cadre keys create --if-missing
 	$(BIN)/cadre demo
 	@echo "Cadre is starting on http://$${CADRE_HOST:-127.0.0.1}:$${CADRE_PORT:-8000}  (Ctrl-C to stop)"
 	$(BIN)/cadre serve

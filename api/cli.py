@@ -127,6 +127,45 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keys(args: argparse.Namespace) -> int:
+    from api.certificates import keys as keystore
+    from api.certificates import signing
+
+    try:
+        if args.action == "create":
+            if args.if_missing and any(k.status == "current" for k in keystore.load_keys()):
+                print("An issuer key already exists.")
+                return 0
+            key = keystore.create_key()
+        elif args.action == "rotate":
+            key = keystore.rotate_key()
+        else:
+            for k in keystore.load_keys():
+                print(f"{k.verification_method(signing.host())}  {k.status}  created {k.created_at}")
+            return 0
+    except keystore.KeyStoreError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    print(f"Current issuer key: {key.verification_method(signing.host())}")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from api.certificates.offline import verify_file
+
+    return verify_file(args.file, did_document=args.did_document, offline=args.offline)
+
+
+def cmd_certificates(args: argparse.Namespace) -> int:
+    from api.certificates import service as certificates_service
+
+    with _session() as session:
+        sent = certificates_service.send_expiry_reminders(session)
+        session.commit()
+    print(f"Sent {sent} expiry reminder{'s' if sent != 1 else ''}.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cadre", description="Cadre: learning and accreditation platform.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -164,6 +203,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = users.add_parser("list", help="list accounts")
     p.add_argument("--search")
     p.set_defaults(func=cmd_users)
+
+    keys = sub.add_parser("keys", help="the issuer's signing keys").add_subparsers(dest="action", required=True)
+    p = keys.add_parser("create", help="create the first signing key")
+    p.add_argument("--if-missing", action="store_true", help="do nothing when a key exists")
+    p.set_defaults(func=cmd_keys)
+    keys.add_parser("rotate", help="new current key; the old one stays published").set_defaults(func=cmd_keys)
+    keys.add_parser("list", help="published keys").set_defaults(func=cmd_keys)
+
+    p = sub.add_parser("verify", help="verify a credential file without the database")
+    p.add_argument("file", type=__import__("pathlib").Path)
+    p.add_argument("--did-document", type=__import__("pathlib").Path,
+                   help="the issuer's DID document (did.json) instead of fetching it")
+    p.add_argument("--offline", action="store_true", help="fetch nothing: status is reported as not checked")
+    p.set_defaults(func=cmd_verify)
+
+    certs = sub.add_parser("certificates", help="certificates").add_subparsers(dest="action", required=True)
+    certs.add_parser("remind", help="email holders 90 and 30 days before expiry").set_defaults(
+        func=cmd_certificates)
 
     p = sub.add_parser("demo", help="create the demo accounts (development only)")
     p.set_defaults(func=cmd_demo)

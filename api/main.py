@@ -14,6 +14,8 @@ from api.accounts import pages as accounts_pages
 from api.accounts import router as accounts_router
 from api.catalog import pages as catalog_pages
 from api.catalog import router as catalog_router
+from api.certificates import pages as certificates_pages
+from api.certificates import router as certificates_router
 from api.core import logging as cadre_logging
 from api.core.config import ROOT, get_settings
 from api.core.db import get_engine
@@ -23,8 +25,8 @@ from api.core.security import same_origin
 from api.halloffame import pages as halloffame_pages
 from api.halloffame import router as halloffame_router
 
-API_ROUTERS = [accounts_router.router, catalog_router.router, halloffame_router.router]
-PAGE_ROUTERS = [catalog_pages.router, accounts_pages.router, halloffame_pages.router]
+API_ROUTERS = [accounts_router.router, catalog_router.router, halloffame_router.router, certificates_router.router]
+PAGE_ROUTERS = [catalog_pages.router, accounts_pages.router, halloffame_pages.router, certificates_pages.router]
 
 
 def create_app() -> FastAPI:

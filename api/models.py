@@ -4,9 +4,14 @@ from sqlmodel import SQLModel
 
 from api.accounts import models as accounts_models
 from api.catalog import models as catalog_models
+from api.certificates import models as certificates_models
+from api.core import ratelimit as ratelimit_models
 from api.halloffame import models as halloffame_models
 from api.learning import models as learning_models
 
 metadata = SQLModel.metadata
 
-__all__ = ["metadata", "accounts_models", "catalog_models", "halloffame_models", "learning_models"]
+__all__ = [
+    "metadata", "accounts_models", "catalog_models", "halloffame_models", "learning_models", "certificates_models",
+    "ratelimit_models",
+]

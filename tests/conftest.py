@@ -75,6 +75,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "CADRE_SMTP_HOST": "127.0.0.1",
         "CADRE_SMTP_PORT": str(port),
         "CADRE_VAR_DIR": str(_TMP / "var"),
+        "CADRE_KEYS_DIR": str(_TMP / "keys"),
         "CADRE_BASE_URL": "http://testserver",
     })
 
@@ -106,6 +107,9 @@ def engine():
     with Session(eng) as s:
         sync(s, settings.content_dir)
         s.commit()
+    from api.certificates import keys as keystore
+
+    keystore.create_key()
     yield eng
     eng.dispose()
 

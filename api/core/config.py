@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     var_dir: Path = ROOT / "var"
     # Issuer signing keys (Ed25519 PEM files, mode 600) and their index; back this directory up.
     keys_dir: Path = ROOT / "var" / "keys"
+    issuer_name: str = "Cadre Accreditation"  # the body named on certificates and credentials
 
     # Email: "console" prints each message and files it under var/mail; "smtp" sends it.
     email_backend: Literal["console", "smtp"] = "console"

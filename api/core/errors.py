@@ -68,7 +68,7 @@ _STATUS_CODES = {
 
 def wants_json(request: Request) -> bool:
     path = request.url.path
-    return path.startswith(("/api/", "/webhooks/", "/.well-known/", "/healthz", "/readyz"))
+    return path.startswith(("/api/", "/webhooks/", "/.well-known/", "/status/", "/healthz", "/readyz"))
 
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -92,6 +92,12 @@ def _render(request: Request, status: int, code: str, message: str, headers: dic
         request, "error.html", {"status": status, "code": code, "message": message},
         status_code=status, headers=headers,
     )
+
+
+def respond(request: Request, exc: CadreError) -> Response:
+    """The error as a response, for routes that must *return* it (so their transaction still
+    commits, e.g. a rate-limit counter or a failed-login record)."""
+    return _render(request, exc.status_code, exc.code, exc.message, exc.headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:

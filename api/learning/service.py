@@ -27,17 +27,12 @@ class PrerequisiteMissing(Forbidden):
 
 
 def holds_accreditation(session: Session, user_id: int, programme_ids: list[int]) -> set[int]:
-    """Which of `programme_ids` the learner holds a *current* accreditation for.
+    """Which of `programme_ids` the learner holds a *current* accreditation for: a certificate that
+    is issued, not revoked, suspended or superseded, and not past its expiry. The one place the
+    ladder asks this."""
+    from api.certificates import service as certificates_service
 
-    The one place the ladder asks this. Until certificates exist, holding it means having
-    completed the programme; the certificates work replaces the body of this function.
-    """
-    if not programme_ids:
-        return set()
-    rows = session.exec(select(Enrolment.programme_id).where(
-        Enrolment.user_id == user_id, col(Enrolment.programme_id).in_(programme_ids),
-        Enrolment.status == EnrolmentStatus.completed.value)).all()
-    return set(rows)
+    return certificates_service.has_current(session, user_id, programme_ids)
 
 
 def missing_prerequisites(session: Session, user_id: int, programme: Programme) -> list[Programme]:

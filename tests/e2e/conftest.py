@@ -41,13 +41,14 @@ def live_server(tmp_path_factory):
         "CADRE_ENV": "development",
         "CADRE_DATABASE_URL": f"sqlite:///{work / 'cadre.db'}",
         "CADRE_VAR_DIR": str(work / "var"),
+        "CADRE_KEYS_DIR": str(work / "keys"),
         "CADRE_PORT": str(port),
         "CADRE_BASE_URL": f"http://127.0.0.1:{port}",
         "CADRE_EMAIL_BACKEND": "console",
         "CADRE_SECRET_KEY": "e2e-secret-key-long-enough-0123456789abcdef",
     })
     cadre = [sys.executable, "-m", "api.cli"]
-    for args in (["db", "upgrade"], ["content", "sync"]):
+    for args in (["db", "upgrade"], ["content", "sync"], ["keys", "create", "--if-missing"]):
         subprocess.run([*cadre, *args], env=env, cwd=ROOT, check=True, capture_output=True)
     log = open(work / "server.log", "w")  # noqa: SIM115 - closed at teardown
     proc = subprocess.Popen([*cadre, "serve"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)

@@ -30,12 +30,27 @@ def test_acx_master_needs_acxp_and_says_how_to_get_there(db, make_user):
     assert exc.value.status_code == 403
     assert "Accredited Customer Experience Professional (ACXP)" in exc.value.message
     assert service.get_enrolment(db, user.id, acxm.id) is None
-    # Completing ACXP opens the next rung.
+    # Completing ACXP is not enough: the ladder asks for a current ACXP certificate.
     acxp = catalog_service.get_by_slug(db, "acxp")
     e = service.enrol(db, user_id=user.id, programme_id=acxp.id, source=EnrolmentSource.purchase)
     e.status = EnrolmentStatus.completed.value
     db.flush()
+    with pytest.raises(service.PrerequisiteMissing):
+        service.enrol(db, user_id=user.id, programme_id=acxm.id, source=EnrolmentSource.purchase)
+    from api.certificates import service as certificates_service
+
+    cert = certificates_service.issue(db, user=user, programme=acxp, holder_name=user.full_name, enrolment=e)
     assert service.enrol(db, user_id=user.id, programme_id=acxm.id, source=EnrolmentSource.purchase).status == "active"
+    # A revoked ACXP no longer opens the door to the next rung (for a new enrolment).
+    other = make_user()
+    e2 = service.enrol(db, user_id=other.id, programme_id=acxp.id, source=EnrolmentSource.purchase)
+    e2.status = EnrolmentStatus.completed.value
+    db.flush()
+    cert2 = certificates_service.issue(db, user=other, programme=acxp, holder_name=other.full_name, enrolment=e2)
+    certificates_service.change_status(db, cert2, "revoke", "issued in error", other)
+    with pytest.raises(service.PrerequisiteMissing):
+        service.enrol(db, user_id=other.id, programme_id=acxm.id, source=EnrolmentSource.purchase)
+    assert cert.status == "active"
 
 
 def test_admin_override_skips_the_ladder(db, make_user):

@@ -1,0 +1,197 @@
+"""Certificate pages: the holder's certificates (confirm name, PDF, LinkedIn, privacy, renewal),
+the public verify pages for employers, and the admin page (issue, revoke, suspend, renewals)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+
+from api.accounts import service as accounts_service
+from api.accounts.deps import AdminUser, CurrentUser, optional_user
+from api.accounts.models import Role
+from api.catalog import service as catalog_service
+from api.catalog.models import Programme
+from api.certificates import pdf, service, signing
+from api.certificates.models import RenewalRequest
+from api.certificates.router import NO_STORE, limit_lookups
+from api.core.config import get_settings
+from api.core.db import SessionDep, utcnow
+from api.core.errors import CadreError, NotFound, TooManyRequests, respond
+from api.core.security import csrf_protect
+from api.core.templates import redirect, render
+from api.learning import service as learning_service
+
+router = APIRouter(dependencies=[Depends(csrf_protect), Depends(optional_user)], include_in_schema=False)
+
+STATUS_WORDS = {
+    "valid": ("Valid", "This accreditation is genuine and current."),
+    "expired": ("Expired", "This accreditation is genuine but has lapsed: it was not renewed in time."),
+    "suspended": ("Suspended", "The issuer has suspended this accreditation for now."),
+    "revoked": ("Revoked", "The issuer has withdrawn this accreditation. It is no longer valid."),
+    "superseded": ("Superseded", "This accreditation was renewed: a newer certificate replaces it."),
+}
+
+
+def _own(session, slug: str, user) -> object:
+    cert = service.by_slug(session, slug)
+    if cert.user_id != user.id and Role.admin not in accounts_service.roles_of(session, user):
+        raise NotFound("No certificate matches.", code="no_certificate")
+    return cert
+
+
+# --- the holder ---------------------------------------------------------------------------------
+
+@router.get("/certificates")
+def my_certificates(request: Request, user: CurrentUser, session: SessionDep):
+    return render(request, "certificates/mine.html", certs=service.mine(session, user),
+                  ready=service.ready_to_issue(session, user), effective=service.effective_status, errors={})
+
+
+@router.post("/certificates/issue/{programme_slug}")
+def confirm_and_issue(request: Request, programme_slug: str, user: CurrentUser, session: SessionDep,
+                      holder_name: str = Form(""), confirm: str = Form("")):
+    programme = catalog_service.get_by_slug(session, programme_slug)
+    ready = {p.id: e for e, p in service.ready_to_issue(session, user)}
+    if programme.id not in ready:
+        return redirect("/certificates", f"There is no {programme.code} certificate waiting for you.")
+    try:
+        if confirm != "yes":
+            raise CadreError("Tick the box to confirm the name is exactly as it should appear.", code="unconfirmed")
+        cert = service.issue(session, user=user, programme=programme, holder_name=holder_name,
+                             enrolment=ready[programme.id])
+    except CadreError as exc:
+        return render(request, "certificates/mine.html", exc.status_code if exc.status_code != 400 else 422,
+                      certs=service.mine(session, user), ready=service.ready_to_issue(session, user),
+                      effective=service.effective_status, errors={programme.slug: exc.message})
+    return redirect(f"/certificates/{cert.slug}", f"Your {programme.code} certificate is issued.")
+
+
+@router.get("/certificates/{slug}")
+def certificate_detail(request: Request, slug: str, user: CurrentUser, session: SessionDep):
+    cert = _own(session, slug, user)
+    programme = session.get(Programme, cert.programme_id)
+    url = service.verify_url(cert)
+    pending = service.pending_renewal_for(session, cert)
+    return render(request, "certificates/detail.html", cert=cert, programme=programme, verify_url=url,
+                  status=service.effective_status(cert), words=STATUS_WORDS, pending=pending,
+                  linkedin=pdf.linkedin_url(cert, programme, url, get_settings().issuer_name),
+                  events=service.events(session, cert), errors={})
+
+
+@router.get("/certificates/{slug}/certificate.pdf")
+def certificate_pdf(slug: str, user: CurrentUser, session: SessionDep):
+    cert = _own(session, slug, user)
+    programme = session.get(Programme, cert.programme_id)
+    body = pdf.render(cert, programme, service.verify_url(cert), get_settings().issuer_name)
+    return Response(body, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{cert.number}.pdf"', "Cache-Control": "no-store"})
+
+
+@router.get("/certificates/{slug}/credential.json")
+def certificate_json(slug: str, user: CurrentUser, session: SessionDep):
+    cert = _own(session, slug, user)
+    return Response(__import__("json").dumps(cert.credential, indent=2, ensure_ascii=False),
+                    media_type="application/ld+json",
+                    headers={"Content-Disposition": f'attachment; filename="{cert.number}.json"'})
+
+
+@router.post("/certificates/{slug}/privacy")
+def certificate_privacy(slug: str, user: CurrentUser, session: SessionDep, private: str = Form("")):
+    cert = _own(session, slug, user)
+    service.set_private(session, cert, private == "yes")
+    return redirect(f"/certificates/{slug}", "Only the status is shown to people who check it now."
+                    if private == "yes" else "People who check it now see your name and the achievement.")
+
+
+@router.post("/certificates/{slug}/renew")
+def certificate_renew(request: Request, slug: str, user: CurrentUser, session: SessionDep, evidence: str = Form("")):
+    cert = _own(session, slug, user)
+    try:
+        service.request_renewal(session, cert, user, evidence)
+    except CadreError as exc:
+        return redirect(f"/certificates/{slug}", exc.message)
+    return redirect(f"/certificates/{slug}", "Your renewal request is with the assessors. We will email you.")
+
+
+# --- employers ----------------------------------------------------------------------------------
+
+@router.get("/verify")
+def verify_form(request: Request):
+    return render(request, "certificates/verify_form.html", error=None, values={})
+
+
+@router.post("/verify")
+def verify_lookup(request: Request, session: SessionDep, number: str = Form(""), surname: str = Form("")):
+    try:
+        limit_lookups(request, session)
+        cert = service.by_number_and_surname(session, number, surname)
+    except (NotFound, TooManyRequests) as exc:
+        return render(request, "certificates/verify_form.html", exc.status_code, error=exc.message,
+                      values={"number": number, "surname": surname})
+    return redirect(f"/verify/{cert.slug}")
+
+
+@router.get("/verify/{slug}")
+def verify_page(request: Request, slug: str, session: SessionDep):
+    try:
+        limit_lookups(request, session)
+        cert = service.by_slug(session, slug)
+    except (NotFound, TooManyRequests) as exc:
+        return respond(request, exc)  # returned, not raised: the look-up must still count
+    programme = session.get(Programme, cert.programme_id)
+    status = service.effective_status(cert)
+    checks = None if cert.is_private else signing.verify(session, cert.credential)
+    successor = session.get(type(cert), cert.superseded_by_id) if cert.superseded_by_id else None
+    response = render(request, "certificates/verify.html", cert=cert, programme=programme, status=status,
+                      words=STATUS_WORDS, checks=checks, checked_at=utcnow(), successor=successor,
+                      issuer=get_settings().issuer_name)
+    response.headers.update(NO_STORE)
+    return response
+
+
+# --- administrators -----------------------------------------------------------------------------
+
+@router.get("/admin/certificates")
+def admin_certificates(request: Request, admin: AdminUser, session: SessionDep, q: str | None = None):
+    return render(request, "certificates/admin.html", rows=service.search(session, q), q=q or "",
+                  effective=service.effective_status, renewals=service.pending_renewals(session),
+                  programmes=catalog_service.list_programmes(session))
+
+
+@router.post("/admin/certificates/{slug}/status")
+def admin_status(slug: str, admin: AdminUser, session: SessionDep, action: str = Form(""), reason: str = Form("")):
+    cert = service.by_slug(session, slug)
+    try:
+        service.change_status(session, cert, action, reason, admin)
+    except CadreError as exc:
+        return redirect("/admin/certificates", exc.message)
+    return redirect("/admin/certificates", f"{cert.number}: {cert.status}.")
+
+
+@router.post("/admin/certificates/issue")
+def admin_issue(admin: AdminUser, session: SessionDep, email: str = Form(""), programme: str = Form(""),
+                holder_name: str = Form(""), reason: str = Form("")):
+    user = accounts_service.get_by_email(session, email)
+    if user is None:
+        return redirect("/admin/certificates", f"No account uses {email}.")
+    try:
+        prog = catalog_service.get_by_slug(session, programme)
+        enrolment = learning_service.get_enrolment(session, user.id, prog.id)
+        cert = service.issue(session, user=user, programme=prog, holder_name=holder_name or user.full_name,
+                             enrolment=enrolment, issued_by=admin, reason=reason)
+    except CadreError as exc:
+        return redirect("/admin/certificates", exc.message)
+    return redirect("/admin/certificates", f"Issued {cert.number} to {cert.holder_name}.")
+
+
+@router.post("/admin/renewals/{request_id}")
+def admin_renewal(request_id: int, admin: AdminUser, session: SessionDep, decision: str = Form(""),
+                  note: str = Form("")):
+    req = session.get(RenewalRequest, request_id)
+    if req is None:
+        raise NotFound("No such renewal request.")
+    try:
+        new = service.decide_renewal(session, req, admin, decision == "approve", note)
+    except CadreError as exc:
+        return redirect("/admin/certificates", exc.message)
+    return redirect("/admin/certificates", f"Renewed as {new.number}." if new else "Renewal rejected.")

@@ -1,0 +1,371 @@
+"""Certificates: issuing (after the holder confirms their name), status changes, lookups for
+employers, expiry reminders and renewal. Flushes, never commits.
+
+Signing and verifying are in signing.py; this module holds the rules and the queries.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, func, select
+
+from api.accounts.models import User
+from api.catalog.models import Programme
+from api.certificates import signing
+from api.certificates.models import (
+    Certificate,
+    CertificateEvent,
+    CertificateStatus,
+    ExpiryReminder,
+    RenewalRequest,
+    RenewalStatus,
+    StatusList,
+    StatusPurpose,
+)
+from api.core import email as mail
+from api.core.config import get_settings
+from api.core.db import utcnow
+from api.core.errors import Conflict, Invalid, NotFound
+from api.learning.models import Enrolment, EnrolmentStatus
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: nothing to misread on paper
+REMINDER_DAYS = (90, 30)
+STANDING = {
+    "valid": "The issuer's records say this accreditation is current.",
+    "expired": "The accreditation has lapsed: its expiry date has passed without renewal.",
+    "suspended": "The issuer has suspended this accreditation for now.",
+    "revoked": "The issuer has withdrawn this accreditation.",
+    "superseded": "This accreditation was renewed; a newer certificate replaces it.",
+}
+
+
+# --- identifiers ------------------------------------------------------------------------------
+
+def new_number(code: str) -> str:
+    """ACXP-7KQ2-M9XD-4HTP: the code and 60 random bits in three groups a person can read out."""
+    groups = ["".join(secrets.choice(_CROCKFORD) for _ in range(4)) for _ in range(3)]
+    return "-".join([code.upper(), *groups])
+
+
+def normalise_number(text: str) -> str:
+    text = re.sub(r"\s+", "", text or "").upper()
+    return text.replace("O", "0").replace("I", "1").replace("L", "1") if text.count("-") >= 3 else text
+
+
+def _fold(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).casefold().strip()
+
+
+def surname_of(name: str) -> str:
+    return name.split()[-1] if name.split() else ""
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    y, m = divmod(moment.month - 1 + months, 12)
+    year, month = moment.year + y, m + 1
+    days = [31, 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28, 31, 30, 31, 30, 31, 31, 30, 31,
+            30, 31][month - 1]
+    return moment.replace(year=year, month=month, day=min(moment.day, days))
+
+
+# --- status lists -----------------------------------------------------------------------------
+
+def _list_for(session: Session, purpose: StatusPurpose) -> StatusList:
+    """The newest list of this purpose, or a new one once half its indexes are used (so a random
+    index is still found at once, and an index says little about when it was issued)."""
+    current = session.exec(select(StatusList).where(StatusList.purpose == purpose.value)
+                           .order_by(col(StatusList.id).desc())).first()
+    if current is not None:
+        column = Certificate.revocation_list if purpose is StatusPurpose.revocation else Certificate.suspension_list
+        used = session.exec(select(func.count()).select_from(Certificate).where(column == current.id)).one()
+        if used < current.size // 2:
+            return current
+    fresh = StatusList(purpose=purpose.value)
+    session.add(fresh)
+    session.flush()
+    return fresh
+
+
+def _free_index(session: Session, lst: StatusList, purpose: StatusPurpose) -> int:
+    list_col, index_col = ((Certificate.revocation_list, Certificate.revocation_index)
+                           if purpose is StatusPurpose.revocation
+                           else (Certificate.suspension_list, Certificate.suspension_index))
+    for _ in range(64):
+        index = secrets.randbelow(lst.size)
+        taken = session.exec(select(Certificate.id).where(list_col == lst.id, index_col == index)).first()
+        if taken is None:
+            return index
+    raise Conflict("Could not allocate a status list index; try again.")
+
+
+def status_list_bits(session: Session, list_id: int) -> tuple[StatusList, set[int]]:
+    lst = session.get(StatusList, list_id)
+    if lst is None:
+        raise NotFound("There is no status list at this address.")
+    if lst.purpose == StatusPurpose.revocation.value:
+        rows = session.exec(select(Certificate.revocation_index).where(
+            Certificate.revocation_list == lst.id, Certificate.status == CertificateStatus.revoked.value)).all()
+    else:
+        rows = session.exec(select(Certificate.suspension_index).where(
+            Certificate.suspension_list == lst.id, Certificate.status == CertificateStatus.suspended.value)).all()
+    return lst, set(rows)
+
+
+# --- issuing ----------------------------------------------------------------------------------
+
+def ready_to_issue(session: Session, user: User) -> list[tuple[Enrolment, Programme]]:
+    """Completed programmes with no certificate yet: the holder confirms their name, then it is issued."""
+    have = select(Certificate.programme_id).where(Certificate.user_id == user.id)
+    rows = session.exec(select(Enrolment, Programme).join(Programme, col(Programme.id) == col(Enrolment.programme_id))
+                        .where(Enrolment.user_id == user.id, Enrolment.status == EnrolmentStatus.completed.value,
+                               col(Enrolment.programme_id).not_in(have))).all()
+    return list(rows)
+
+
+def clean_holder_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not name or len(name) > 200:
+        raise Invalid("Enter your full name as it should appear on the certificate.", code="bad_name")
+    if any(ord(c) < 32 or c in "<>" for c in name):
+        raise Invalid("A name cannot contain control characters or angle brackets.", code="bad_name")
+    return name
+
+
+def issue(session: Session, *, user: User, programme: Programme, holder_name: str,
+          enrolment: Enrolment | None = None, issued_by: User | None = None, reason: str | None = None,
+          renews: Certificate | None = None, now: datetime | None = None) -> Certificate:
+    holder_name = clean_holder_name(holder_name)
+    if issued_by is not None and not (reason or "").strip():
+        raise Invalid("Give a reason for issuing a certificate by hand.", code="reason_required")
+    now = now or utcnow()
+    generation = renews.generation + 1 if renews else 1
+    if renews is None:
+        existing = session.exec(select(Certificate).where(Certificate.user_id == user.id,
+                                                          Certificate.programme_id == programme.id)).first()
+        if existing is not None:
+            raise Conflict(f"A {programme.code} certificate has already been issued to this person "
+                           f"({existing.number}).", code="already_issued")
+    rev, sus = _list_for(session, StatusPurpose.revocation), _list_for(session, StatusPurpose.suspension)
+    salt = secrets.token_hex(16)
+    cert = Certificate(
+        slug=secrets.token_urlsafe(12), number=new_number(programme.code), user_id=user.id,
+        programme_id=programme.id, enrolment_id=enrolment.id if enrolment else None, holder_name=holder_name,
+        holder_email_hash=signing.email_hash(user.email, salt), holder_email_salt=salt, issued_at=now,
+        expires_at=add_months(now, programme.validity_months) if programme.validity_months else None,
+        revocation_list=rev.id, revocation_index=_free_index(session, rev, StatusPurpose.revocation),
+        suspension_list=sus.id, suspension_index=_free_index(session, sus, StatusPurpose.suspension),
+        generation=generation, renews_id=renews.id if renews else None,
+        issued_by_id=issued_by.id if issued_by else None, issue_reason=(reason or "").strip() or None,
+    )
+    cert.credential = signing.sign_certificate(cert, programme, user.email)
+    try:
+        with session.begin_nested():
+            session.add(cert)
+            session.flush()
+    except IntegrityError as exc:
+        raise Conflict("This certificate was just issued by another request.", code="already_issued") from exc
+    session.add(CertificateEvent(certificate_id=cert.id, kind="issued", reason=cert.issue_reason,
+                                 actor_id=issued_by.id if issued_by else None))
+    url = verify_url(cert)
+    mail.queue(session, user.email, f"Your {programme.code} certificate",
+               f"Congratulations, {holder_name}.\n\nYou are now {programme.title} ({programme.code}).\n\n"
+               f"Certificate number: {cert.number}\nAnyone can check it at: {url}\n"
+               + (f"It is current until {cert.expires_at:%d %B %Y}; we will remind you before it lapses.\n"
+                  if cert.expires_at else "It does not lapse.\n")
+               + "\nDownload the PDF and the signed credential, or add it to LinkedIn, from your certificates page:\n"
+               f"{get_settings().base_url.rstrip('/')}/certificates\n")
+    session.flush()
+    return cert
+
+
+def verify_url(cert: Certificate) -> str:
+    return f"{get_settings().base_url.rstrip('/')}/verify/{cert.slug}"
+
+
+# --- status -----------------------------------------------------------------------------------
+
+def effective_status(cert: Certificate, now: datetime | None = None) -> str:
+    """valid, expired, suspended, revoked or superseded, as a person would say it."""
+    now = now or utcnow()
+    if cert.status != CertificateStatus.active.value:
+        return cert.status
+    if cert.expires_at is not None and cert.expires_at <= now:
+        return "expired"
+    return "valid"
+
+
+def change_status(session: Session, cert: Certificate, action: str, reason: str, actor: User) -> Certificate:
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid("Give a reason: the holder and the audit trail will see it.", code="reason_required")
+    allowed = {
+        "revoke": ({CertificateStatus.active, CertificateStatus.suspended}, CertificateStatus.revoked),
+        "suspend": ({CertificateStatus.active}, CertificateStatus.suspended),
+        "reinstate": ({CertificateStatus.suspended}, CertificateStatus.active),
+    }
+    if action not in allowed:
+        raise Invalid("Choose revoke, suspend or reinstate.", code="bad_action")
+    sources, target = allowed[action]
+    if CertificateStatus(cert.status) not in sources:
+        done = {"revoke": "revoked", "suspend": "suspended", "reinstate": "reinstated"}[action]
+        raise Conflict(f"A {cert.status} certificate cannot be {done}.", code="bad_transition")
+    cert.status, cert.status_reason, cert.status_changed_at = target.value, reason, utcnow()
+    session.add(cert)
+    session.add(CertificateEvent(certificate_id=cert.id, kind=action, reason=reason, actor_id=actor.id))
+    session.flush()
+    return cert
+
+
+def set_private(session: Session, cert: Certificate, private: bool) -> None:
+    if cert.is_private != private:
+        cert.is_private = private
+        session.add(cert)
+        session.add(CertificateEvent(certificate_id=cert.id, kind="made private" if private else "made public",
+                                     actor_id=cert.user_id))
+        session.flush()
+
+
+# --- lookups ----------------------------------------------------------------------------------
+
+def by_slug(session: Session, slug: str) -> Certificate:
+    cert = session.exec(select(Certificate).where(Certificate.slug == slug)).first() if len(slug) <= 40 else None
+    if cert is None:
+        raise NotFound("No certificate matches. Check the address or the number and surname.", code="no_certificate")
+    return cert
+
+
+def by_number_and_surname(session: Session, number: str, surname: str) -> Certificate:
+    """The same 404 for an unknown number and a wrong surname, so neither can be probed alone."""
+    cert = session.exec(select(Certificate).where(Certificate.number == normalise_number(number))).first()
+    if cert is None or not surname.strip() or _fold(surname_of(cert.holder_name)) != _fold(surname):
+        raise NotFound("No certificate matches. Check the address or the number and surname.", code="no_certificate")
+    return cert
+
+
+def mine(session: Session, user: User) -> list[tuple[Certificate, Programme]]:
+    return list(session.exec(select(Certificate, Programme).join(Programme, col(Programme.id) ==
+                                                                  col(Certificate.programme_id))
+                             .where(Certificate.user_id == user.id).order_by(col(Certificate.issued_at).desc())).all())
+
+
+def events(session: Session, cert: Certificate) -> list[CertificateEvent]:
+    return list(session.exec(select(CertificateEvent).where(CertificateEvent.certificate_id == cert.id)
+                             .order_by(col(CertificateEvent.created_at))).all())
+
+
+def search(session: Session, q: str | None, limit: int = 200) -> list[tuple[Certificate, Programme]]:
+    query = select(Certificate, Programme).join(Programme, col(Programme.id) == col(Certificate.programme_id))
+    if q:
+        like = f"%{q.strip()}%"
+        query = query.where(col(Certificate.number).ilike(like) | col(Certificate.holder_name).ilike(like))
+    return list(session.exec(query.order_by(col(Certificate.issued_at).desc()).limit(limit)).all())
+
+
+def has_current(session: Session, user_id: int, programme_ids: list[int], now: datetime | None = None) -> set[int]:
+    """Programmes among `programme_ids` for which the learner holds a current (valid) certificate."""
+    if not programme_ids:
+        return set()
+    now = now or utcnow()
+    rows = session.exec(select(Certificate.programme_id).where(
+        Certificate.user_id == user_id, col(Certificate.programme_id).in_(programme_ids),
+        Certificate.status == CertificateStatus.active.value,
+        (col(Certificate.expires_at).is_(None)) | (col(Certificate.expires_at) > now))).all()
+    return set(rows)
+
+
+# --- expiry and renewal -----------------------------------------------------------------------
+
+def send_expiry_reminders(session: Session, now: datetime | None = None) -> int:
+    """Emails holders 90 and 30 days before expiry; each reminder once, however often this runs."""
+    now = now or utcnow()
+    sent = 0
+    for days in REMINDER_DAYS:
+        already = select(ExpiryReminder.certificate_id).where(ExpiryReminder.days_before == days)
+        due = session.exec(select(Certificate, Programme, User)
+                           .join(Programme, col(Programme.id) == col(Certificate.programme_id))
+                           .join(User, col(User.id) == col(Certificate.user_id))
+                           .where(Certificate.status == CertificateStatus.active.value,
+                                  col(Certificate.expires_at) > now,
+                                  col(Certificate.expires_at) <= now + timedelta(days=days),
+                                  col(Certificate.id).not_in(already))).all()
+        for cert, programme, user in due:
+            if days == 90 and cert.expires_at <= now + timedelta(days=30):
+                continue  # inside 30 days already: the 30-day reminder says it
+            session.add(ExpiryReminder(certificate_id=cert.id, days_before=days))
+            subject = f"Your {programme.code} accreditation lapses on {cert.expires_at:%d %B %Y}"
+            mail.queue(session, user.email, subject,
+                       f"Hello {cert.holder_name},\n\nYour {programme.title} certificate ({cert.number}) is current "
+                       f"until {cert.expires_at:%d %B %Y}. To keep it current, renew it: "
+                       f"{programme.renewal or 'send evidence of continuing practice for approval.'}\n\n"
+                       f"Renew from your certificates page: {get_settings().base_url.rstrip('/')}/certificates/"
+                       f"{cert.slug}\n")
+            sent += 1
+    session.flush()
+    return sent
+
+
+def request_renewal(session: Session, cert: Certificate, user: User, evidence: str) -> RenewalRequest:
+    if cert.user_id != user.id:
+        raise NotFound("No certificate matches.", code="no_certificate")
+    if cert.status != CertificateStatus.active.value:
+        raise Conflict(f"A {cert.status} certificate cannot be renewed.", code="not_renewable")
+    evidence = (evidence or "").strip()
+    if len(evidence) < 20:
+        raise Invalid("Describe your continuing practice in a few sentences (at least 20 characters).",
+                      code="evidence_required")
+    pending = session.exec(select(RenewalRequest).where(RenewalRequest.certificate_id == cert.id,
+                                                        RenewalRequest.status == RenewalStatus.pending.value)).first()
+    if pending:
+        raise Conflict("A renewal request for this certificate is already waiting for a decision.",
+                       code="renewal_pending")
+    req = RenewalRequest(certificate_id=cert.id, evidence=evidence[:10_000])
+    session.add(req)
+    session.add(CertificateEvent(certificate_id=cert.id, kind="renewal requested", actor_id=user.id))
+    session.flush()
+    return req
+
+
+def pending_renewal_for(session: Session, cert: Certificate) -> RenewalRequest | None:
+    return session.exec(select(RenewalRequest).where(RenewalRequest.certificate_id == cert.id,
+                                                     RenewalRequest.status == RenewalStatus.pending.value)).first()
+
+
+def pending_renewals(session: Session) -> list[tuple[RenewalRequest, Certificate, Programme]]:
+    return list(session.exec(select(RenewalRequest, Certificate, Programme)
+                             .join(Certificate, col(Certificate.id) == col(RenewalRequest.certificate_id))
+                             .join(Programme, col(Programme.id) == col(Certificate.programme_id))
+                             .where(RenewalRequest.status == RenewalStatus.pending.value)
+                             .order_by(col(RenewalRequest.created_at))).all())
+
+
+def decide_renewal(session: Session, req: RenewalRequest, admin: User, approve: bool, note: str | None) -> \
+        Certificate | None:
+    if req.status != RenewalStatus.pending.value:
+        raise Conflict("This renewal request has already been decided.", code="already_decided")
+    old = session.get(Certificate, req.certificate_id)
+    user = session.get(User, old.user_id)
+    programme = session.get(Programme, old.programme_id)
+    req.status = (RenewalStatus.approved if approve else RenewalStatus.rejected).value
+    req.decided_by_id, req.decision_note, req.decided_at = admin.id, (note or "").strip() or None, utcnow()
+    session.add(req)
+    if not approve:
+        session.add(CertificateEvent(certificate_id=old.id, kind="renewal rejected", reason=req.decision_note,
+                                     actor_id=admin.id))
+        mail.queue(session, user.email, f"Your {programme.code} renewal request",
+                   f"Hello {old.holder_name},\n\nYour renewal request was not approved."
+                   f"{' The assessor wrote: ' + req.decision_note if req.decision_note else ''}\n")
+        session.flush()
+        return None
+    new = issue(session, user=user, programme=programme, holder_name=old.holder_name, renews=old)
+    old.status, old.superseded_by_id = CertificateStatus.superseded.value, new.id
+    old.status_reason, old.status_changed_at = f"Renewed as {new.number}", utcnow()
+    session.add(old)
+    session.add(CertificateEvent(certificate_id=old.id, kind="renewed", reason=f"superseded by {new.number}",
+                                 actor_id=admin.id))
+    session.flush()
+    return new

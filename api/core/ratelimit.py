@@ -1,0 +1,39 @@
+"""Rate limits shared by every app process: fixed-window counters in the database."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Field, Session, SQLModel
+
+from api.core.db import UTCDateTime, utcnow
+from api.core.errors import TooManyRequests
+
+
+class RateLimitHit(SQLModel, table=True):
+    __tablename__ = "rate_limit_hit"
+    __table_args__ = (UniqueConstraint("bucket", "window_start"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    bucket: str = Field(max_length=160)
+    window_start: datetime = Field(sa_type=UTCDateTime, index=True)
+    count: int = 0
+
+
+def hit(session: Session, bucket: str, limit: int, window_seconds: int, what: str = "requests") -> None:
+    """Count one use of `bucket`; over `limit` in the current window raises 429 with Retry-After."""
+    now = utcnow()
+    start_ts = int(now.timestamp()) // window_seconds * window_seconds
+    start = datetime.fromtimestamp(start_ts, tz=now.tzinfo)
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(RateLimitHit).values(bucket=bucket[:160], window_start=start, count=1)
+    stmt = stmt.on_conflict_do_update(index_elements=["bucket", "window_start"],
+                                      set_={"count": RateLimitHit.count + 1}).returning(RateLimitHit.count)
+    count = session.exec(stmt).scalar_one()
+    if count > limit:
+        retry = start_ts + window_seconds - int(now.timestamp())
+        raise TooManyRequests(f"Too many {what} from your address. Wait {retry} seconds and try again.",
+                              code="rate_limited", headers={"Retry-After": str(max(retry, 1))})
