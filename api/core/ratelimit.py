@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import UniqueConstraint
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Field, Session, SQLModel, select
 
 from api.core.db import UTCDateTime, utcnow
 from api.core.errors import TooManyRequests
@@ -24,7 +24,7 @@ class RateLimitHit(SQLModel, table=True):
 
 
 def hit(session: Session, bucket: str, limit: int, window_seconds: int, what: str = "requests") -> None:
-    """Count one use of `bucket`; over `limit` in the current window raises 429 with Retry-After."""
+    """Count one use of `bucket`; more than `limit` in the last `window_seconds` raises 429."""
     now = utcnow()
     start_ts = int(now.timestamp()) // window_seconds * window_seconds
     start = datetime.fromtimestamp(start_ts, tz=now.tzinfo)
@@ -33,7 +33,13 @@ def hit(session: Session, bucket: str, limit: int, window_seconds: int, what: st
     stmt = stmt.on_conflict_do_update(index_elements=["bucket", "window_start"],
                                       set_={"count": RateLimitHit.count + 1}).returning(RateLimitHit.count)
     count = session.exec(stmt).scalar_one()
-    if count > limit:
+    # Sliding-window estimate: the previous window's count, weighted by how much of it still
+    # overlaps the last `window_seconds`, so a burst across a window boundary is still caught.
+    previous = session.exec(select(RateLimitHit.count).where(
+        RateLimitHit.bucket == bucket[:160],
+        RateLimitHit.window_start == datetime.fromtimestamp(start_ts - window_seconds, tz=now.tzinfo))).first() or 0
+    elapsed = now.timestamp() - start_ts
+    if count + previous * (1 - elapsed / window_seconds) > limit:
         retry = start_ts + window_seconds - int(now.timestamp())
         raise TooManyRequests(f"Too many {what} from your address. Wait {retry} seconds and try again.",
                               code="rate_limited", headers={"Retry-After": str(max(retry, 1))})
