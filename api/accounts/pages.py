@@ -218,7 +218,3 @@ def admin_set_role(request: Request, user_id: int, admin: AdminUser, session: Se
     service.grant_role(session, target, chosen, by=admin)
     return redirect("/admin/users", f"{target.full_name} is now {chosen.value}.")
 
-
-@router.get("/dashboard")
-def dashboard(request: Request, user: CurrentUser):
-    return render(request, "accounts/dashboard.html")
