@@ -130,7 +130,7 @@ def lesson_complete(request: Request, slug: str, lesson_slug: str, user: Current
     _, nxt = done.progress.neighbours(item) if item else (None, None)
     target = nxt.url(slug) if nxt else f"/learn/{slug}/{lesson_slug}"
     return redirect(target, f"“{done.lesson.title}” is marked complete. {done.progress.percent}% of "
-                            f"{done.programme.display_title} done.")
+                            f"{done.programme.code} done.")
 
 
 @router.get("/learn/{slug}/{lesson_slug}/files/{name}")
