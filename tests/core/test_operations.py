@@ -69,7 +69,9 @@ def test_migrations_run_down_and_up_again(tmp_path, monkeypatch):
 def test_production_refuses_default_secret_and_sqlite(monkeypatch):
     from pydantic import ValidationError
 
-    from api.core.config import Settings
+    from api.core.config import DEV_SECRET, Settings
 
+    # Explicit values: the suite's own environment (a long test secret, PostgreSQL in CI) must not
+    # decide what this test sees.
     with pytest.raises(ValidationError, match="refusing to start in production"):
-        Settings(env="production")
+        Settings(env="production", secret_key=DEV_SECRET, database_url="sqlite:///var/cadre.db")
