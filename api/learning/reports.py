@@ -1,6 +1,6 @@
 """Progress across learners, for coaches and admins: one row per enrolment with the same formula as
 a learner's own progress (progress.summarise), filters, and a CSV export that is safe to open in a
-spreadsheet. Seven queries whatever the number of learners and lessons."""
+spreadsheet. Five queries whatever the number of learners and lessons."""
 
 from __future__ import annotations
 
