@@ -1,4 +1,4 @@
-"""The `cadre` command: serve, db upgrade, content sync, users, demo."""
+"""The `cadre` command: serve, db upgrade, content sync, users, enrol, demo."""
 
 from __future__ import annotations
 
@@ -103,6 +103,49 @@ def cmd_users(args: argparse.Namespace) -> int:
         except ValueError as exc:
             print(str(exc), file=sys.stderr)
             return 2
+    return 0
+
+
+def cmd_enrol(args: argparse.Namespace) -> int:
+    from api.catalog.models import Programme
+    from api.core.errors import CadreError
+    from api.learning import reports
+    from api.learning import service as enrolment_service
+    from api.learning.models import EnrolmentSource
+
+    with _session() as session:
+        try:
+            if args.action == "grant":
+                if args.days is not None and args.days < 1:
+                    print("--days must be 1 or more (leave it out for lifetime access).", file=sys.stderr)
+                    return 2
+                e = enrolment_service.grant(session, email=args.email, programme=args.programme,
+                                            override=args.override, access_days=args.days,
+                                            source=EnrolmentSource(args.source))
+                code = session.get(Programme, e.programme_id).code
+                window = "lifetime access" if e.access_until is None else f"access until {e.access_until:%-d %B %Y}"
+                print(f"Enrolled {args.email.strip().lower()} in {code} ({e.status}, {window}).")
+            elif args.action == "cancel":
+                if not (args.reason or "").strip():
+                    print("Give a reason with --reason: the learner's record keeps it.", file=sys.stderr)
+                    return 2
+                e, changed = enrolment_service.cancel_for(session, email=args.email, programme=args.programme,
+                                                          reason=args.reason)
+                code = session.get(Programme, e.programme_id).code
+                print(f"Cancelled {args.email.strip().lower()} in {code} ({args.reason.strip()}); progress is kept."
+                      if changed else f"{args.email.strip().lower()} in {code} was already cancelled.")
+            else:
+                slug = enrolment_service.find_programme(session, args.programme).slug if args.programme else None
+                rows = reports.progress_rows(session, reports.clean_filters(slug, args.status, args.search))
+                for r in rows:
+                    print(f"{r.user.email:40} {r.programme.code:11} {r.enrolment.status:10} {r.enrolment.source:18} "
+                          f"{r.percent:>3}%  {r.lessons_done}/{r.lessons_total} lessons, "
+                          f"{r.checks_passed}/{r.checks_total} checks")
+                print(f"{len(rows)} enrolment{'s' if len(rows) != 1 else ''}.")
+            session.commit()
+        except CadreError as exc:
+            print(exc.message, file=sys.stderr)
+            return 1
     return 0
 
 
@@ -221,6 +264,25 @@ def build_parser() -> argparse.ArgumentParser:
     certs = sub.add_parser("certificates", help="certificates").add_subparsers(dest="action", required=True)
     certs.add_parser("remind", help="email holders 90 and 30 days before expiry").set_defaults(
         func=cmd_certificates)
+
+    enrol = sub.add_parser("enrol", help="who may study what").add_subparsers(dest="action", required=True)
+    p = enrol.add_parser("grant", help="give a learner a place (reactivates a cancelled one)")
+    p.add_argument("email")
+    p.add_argument("programme", metavar="CODE", help="programme code or slug, e.g. ACXP")
+    p.add_argument("--override", action="store_true", help="skip the ladder's prerequisite check")
+    p.add_argument("--days", type=int, help="access window in days (default: lifetime)")
+    p.add_argument("--source", default="admin_grant", choices=["admin_grant", "organisation_seat", "free"])
+    p.set_defaults(func=cmd_enrol)
+    p = enrol.add_parser("cancel", help="end a learner's access (their progress is kept)")
+    p.add_argument("email")
+    p.add_argument("programme", metavar="CODE")
+    p.add_argument("--reason", help="required: why (kept on the learner's record)")
+    p.set_defaults(func=cmd_enrol)
+    p = enrol.add_parser("list", help="enrolments with progress")
+    p.add_argument("--programme", metavar="CODE")
+    p.add_argument("--status", choices=["active", "suspended", "completed", "cancelled"])
+    p.add_argument("--search", help="part of a name or email")
+    p.set_defaults(func=cmd_enrol)
 
     p = sub.add_parser("demo", help="create the demo accounts (development only)")
     p.set_defaults(func=cmd_demo)

@@ -24,9 +24,14 @@ from api.core.middleware import SecurityMiddleware
 from api.core.security import same_origin
 from api.halloffame import pages as halloffame_pages
 from api.halloffame import router as halloffame_router
+from api.learning import admin_pages as learning_admin_pages
+from api.learning import pages as learning_pages
+from api.learning import router as learning_router
 
-API_ROUTERS = [accounts_router.router, catalog_router.router, halloffame_router.router, certificates_router.router]
-PAGE_ROUTERS = [catalog_pages.router, accounts_pages.router, halloffame_pages.router, certificates_pages.router]
+API_ROUTERS = [accounts_router.router, catalog_router.router, halloffame_router.router, learning_router.router,
+               certificates_router.router]
+PAGE_ROUTERS = [catalog_pages.router, accounts_pages.router, halloffame_pages.router, learning_pages.router,
+                learning_admin_pages.router, certificates_pages.router]
 
 
 def create_app() -> FastAPI:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
 from pydantic import ValidationError
 
 from api.accounts import service
-from api.accounts.deps import AdminUser, CurrentUser, optional_user, session_token
-from api.accounts.models import Role
+from api.accounts.deps import AdminUser, CurrentUser, optional_user, require_role, session_token
+from api.accounts.models import Role, User
 from api.accounts.router import clear_session_cookie, client_ip, set_session_cookie
 from api.accounts.schemas import EmailChange, PasswordChange, PasswordReset, UserCreate, UserUpdate
 from api.core.db import SessionDep
@@ -193,6 +194,11 @@ def account_logout_all(request: Request, user: CurrentUser, session: SessionDep)
     return response
 
 
+@router.get("/admin")
+def admin_home(request: Request, user: Annotated[User, Depends(require_role(Role.coach))]):
+    return render(request, "admin/index.html")
+
+
 @router.get("/admin/users")
 def admin_users(request: Request, admin: AdminUser, session: SessionDep, q: str | None = None):
     return render(request, "admin/users.html", rows=service.list_users(session, q), q=q or "",
@@ -218,7 +224,3 @@ def admin_set_role(request: Request, user_id: int, admin: AdminUser, session: Se
     service.grant_role(session, target, chosen, by=admin)
     return redirect("/admin/users", f"{target.full_name} is now {chosen.value}.")
 
-
-@router.get("/dashboard")
-def dashboard(request: Request, user: CurrentUser):
-    return render(request, "accounts/dashboard.html")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
-from api.accounts.deps import optional_user
+from api.accounts.deps import OptionalUser, optional_user
 from api.catalog import service
 from api.core.db import SessionDep
 from api.core.security import csrf_protect
 from api.core.templates import render
+from api.learning import dashboard as learning_dashboard
 
 router = APIRouter(dependencies=[Depends(csrf_protect), Depends(optional_user)], include_in_schema=False)
 
@@ -25,7 +26,7 @@ def catalogue(request: Request, session: SessionDep):
 
 
 @router.get("/programmes/{slug}")
-def programme(request: Request, slug: str, session: SessionDep):
+def programme(request: Request, slug: str, session: SessionDep, user: OptionalUser):
     p = service.detail(session, slug)
     return render(request, "catalog/programme.html", p=p, format_names=service.FORMAT_NAMES,
-                  duration_text=service.duration_text)
+                  duration_text=service.duration_text, enrol=learning_dashboard.enrol_panel(session, user, slug))

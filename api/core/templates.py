@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import quote, unquote
 
 from fastapi.templating import Jinja2Templates
 
@@ -32,7 +33,7 @@ def render(request, name: str, status_code: int = 200, **context):
     context.setdefault("user", getattr(request.state, "user", None))
     context.setdefault("roles", getattr(request.state, "roles", set()))
     flash = request.cookies.get(FLASH_COOKIE)
-    context.setdefault("flash", flash[:300] if flash else None)
+    context.setdefault("flash", unquote(flash)[:300] if flash else None)
     response = templates.TemplateResponse(request, name, context, status_code=status_code)
     if flash:
         response.delete_cookie(FLASH_COOKIE, path="/")
@@ -45,7 +46,8 @@ def redirect(url: str, flash: str | None = None):
 
     response = RedirectResponse(url, status_code=303)
     if flash:
-        response.set_cookie(FLASH_COOKIE, flash, max_age=60, httponly=True, samesite="lax", path="/")
+        # Percent-encoded: a cookie carries only latin-1, a message may quote any title or name.
+        response.set_cookie(FLASH_COOKIE, quote(flash[:300]), max_age=60, httponly=True, samesite="lax", path="/")
     return response
 
 

@@ -1,12 +1,13 @@
-"""Learning: who may study what (enrolments). Progress, knowledge-check attempts and completion
-events live here too as they are built."""
+"""Learning: who may study what (enrolments), what each learner has done (lesson completions and
+knowledge-check attempts), and the events other domains consume (programme.completed)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from api.core.db import UTCDateTime, utcnow
@@ -43,5 +44,57 @@ class Enrolment(SQLModel, table=True):
     access_until: datetime | None = Field(default=None, sa_type=UTCDateTime)  # None: lifetime
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     granted_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    # "Continue where you left off": the lesson last opened, and when.
+    last_lesson_id: int | None = Field(default=None, foreign_key="lesson.id", ondelete="SET NULL")
+    last_seen_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class LessonCompletion(SQLModel, table=True):
+    """A learner finished a lesson. Keyed by the lesson row, which a content sync keeps by slug, so a
+    renamed lesson keeps its tick and a retired one keeps its record (it just stops counting)."""
+
+    __tablename__ = "lesson_completion"
+    __table_args__ = (UniqueConstraint("user_id", "lesson_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    lesson_id: int = Field(foreign_key="lesson.id", index=True, ondelete="CASCADE")
+    completed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class KnowledgeCheckAttempt(SQLModel, table=True):
+    """One submitted attempt, scored on the server. `number` counts a learner's attempts at a check
+    from 1; the unique key makes the attempt limit hold even when two submits race."""
+
+    __tablename__ = "knowledge_check_attempt"
+    __table_args__ = (UniqueConstraint("user_id", "check_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    check_id: int = Field(foreign_key="knowledge_check.id", index=True, ondelete="CASCADE")
+    number: int
+    answers: list[list[int]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    marks: list[bool] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # right per question
+    score_percent: int
+    passed: bool
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class DomainEvent(SQLModel, table=True):
+    """An outbox of facts for other domains (e.g. certificates consume `programme.completed`).
+
+    Written in the same transaction as the change it reports. (name, dedupe_key) is unique, so a
+    fact is recorded once however many requests race to record it; consumers mark `processed_at`.
+    """
+
+    __tablename__ = "domain_event"
+    __table_args__ = (UniqueConstraint("name", "dedupe_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80, index=True)
+    dedupe_key: str = Field(max_length=200)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    processed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)

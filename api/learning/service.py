@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from api.catalog.models import Programme, ProgrammePrerequisite
+from api.accounts import service as accounts_service
+from api.accounts.models import User
+from api.catalog.models import Offer, Programme, ProgrammePrerequisite
 from api.core.db import utcnow
-from api.core.errors import Forbidden, NotFound
+from api.core.errors import Conflict, Forbidden, Invalid, NotFound
 from api.learning.models import Enrolment, EnrolmentSource, EnrolmentStatus
 
 
@@ -24,6 +27,15 @@ class PrerequisiteMissing(Forbidden):
         names = ", ".join(f"{p.display_title} ({p.code})" for p in missing)
         super().__init__(f"{programme.display_title} expects you to hold {names} first. "
                          f"Start with {missing[0].display_title}, then come back to this level.")
+
+
+class NotEnrolled(Forbidden):
+    code = "not_enrolled"
+
+    def __init__(self, programme: Programme, message: str | None = None, *, code: str | None = None):
+        self.programme = programme
+        super().__init__(message or f"You are not enrolled in {programme.display_title} ({programme.code}). "
+                                    f"See the programme page to enrol.", code=code)
 
 
 def holds_accreditation(session: Session, user_id: int, programme_ids: list[int]) -> set[int]:
@@ -110,3 +122,109 @@ def has_access(enrolment: Enrolment | None) -> bool:
     if enrolment is None or enrolment.status not in (EnrolmentStatus.active.value, EnrolmentStatus.completed.value):
         return False
     return enrolment.access_until is None or enrolment.access_until > utcnow()
+
+
+def access_problem(enrolment: Enrolment | None, programme: Programme) -> NotEnrolled | None:
+    """Why this enrolment gives no access right now (None when it does), as the error to raise."""
+    if has_access(enrolment):
+        return None
+    if enrolment is not None and enrolment.status == EnrolmentStatus.suspended.value:
+        return NotEnrolled(programme, f"Your access to {programme.display_title} is paused"
+                                      f"{': ' + enrolment.status_reason if enrolment.status_reason else ''}. "
+                                      "Your progress is kept; contact us to restore it.", code="enrolment_suspended")
+    if enrolment is not None and enrolment.status in (EnrolmentStatus.active.value, EnrolmentStatus.completed.value):
+        return NotEnrolled(programme, f"Your access to {programme.display_title} ended on "
+                                      f"{enrolment.access_until:%-d %B %Y}. Your progress is kept.",
+                           code="access_expired")
+    return NotEnrolled(programme)
+
+
+def require_access(session: Session, user_id: int, programme: Programme, *, lock: bool = False) -> Enrolment:
+    """The learner's enrolment, or 403. `lock` takes the enrolment row for the rest of the
+    transaction (SELECT ... FOR UPDATE on PostgreSQL; SQLite already runs one writer at a time), so
+    one learner's completions and attempts in a programme happen one after another."""
+    query = select(Enrolment).where(Enrolment.user_id == user_id, Enrolment.programme_id == programme.id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    enrolment = session.exec(query).first()
+    problem = access_problem(enrolment, programme)
+    if problem:
+        raise problem
+    return enrolment
+
+
+def is_free(session: Session, programme_id: int) -> bool:
+    """Free means the programme has no current offers: anyone may enrol themselves."""
+    return session.exec(select(Offer.id).where(Offer.programme_id == programme_id,
+                                               col(Offer.retired_at).is_(None)).limit(1)).first() is None
+
+
+def self_enrol(session: Session, user_id: int, programme: Programme) -> Enrolment:
+    """The self-enrol button of a free programme. The ladder is checked first, so a learner who
+    cannot enrol is told why before anything else."""
+    existing = get_enrolment(session, user_id, programme.id)
+    if has_access(existing):
+        return existing
+    missing = missing_prerequisites(session, user_id, programme)
+    if missing:
+        raise PrerequisiteMissing(missing, programme)
+    if not is_free(session, programme.id):
+        raise Conflict(f"{programme.display_title} is not free: it is bought from its programme page.",
+                       code="not_free")
+    if existing and existing.status == EnrolmentStatus.suspended.value:
+        raise NotEnrolled(programme, "Your access to this programme is paused; contact us to restore it.",
+                          code="enrolment_suspended")
+    return enrol(session, user_id=user_id, programme_id=programme.id, source=EnrolmentSource.free)
+
+
+def find_programme(session: Session, code_or_slug: str) -> Programme:
+    """A programme by its code (ACXP, ACX-Mentor) or slug, case-insensitively: for admins and the CLI."""
+    wanted = code_or_slug.strip().lower()
+    found = session.exec(select(Programme).where(
+        col(Programme.retired_at).is_(None),
+        (func.lower(Programme.code) == wanted) | (col(Programme.slug) == wanted))).first()
+    if found:
+        return found
+    raise NotFound(f"No programme has the code or slug '{code_or_slug}'.", code="programme_not_found")
+
+
+def _learner(session: Session, email: str) -> User:
+    user = accounts_service.get_by_email(session, email)
+    if user is None:
+        raise NotFound(f"No account uses {email.strip()}. Create it first (cadre users create).", code="user_not_found")
+    return user
+
+
+def grant(session: Session, *, email: str, programme: str, override: bool = False, access_days: int | None = None,
+          granted_by_id: int | None = None, source: EnrolmentSource = EnrolmentSource.admin_grant) -> Enrolment:
+    """An admin gives a learner a place (by email and programme code or slug). `override` skips the
+    ladder check; without it a missing prerequisite is refused with the path to get there."""
+    user = _learner(session, email)
+    target = find_programme(session, programme)
+    return enrol(session, user_id=user.id, programme_id=target.id, source=source, access_days=access_days,
+                 check_prerequisites=not override, granted_by_id=granted_by_id)
+
+
+def get_enrolment_by_id(session: Session, enrolment_id: int) -> Enrolment:
+    enrolment = session.get(Enrolment, enrolment_id)
+    if enrolment is None:
+        raise NotFound("No such enrolment.", code="enrolment_not_found")
+    return enrolment
+
+
+def cancel_with_reason(session: Session, enrolment: Enrolment, reason: str) -> bool:
+    """An admin ends a learner's access; the reason is kept and so is their progress."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise Invalid("Give a reason for cancelling: the learner's record keeps it.", code="reason_required")
+    return cancel(session, enrolment, reason[:500])
+
+
+def cancel_for(session: Session, *, email: str, programme: str, reason: str) -> tuple[Enrolment, bool]:
+    """Cancel by email and programme code (the CLI). (enrolment, whether it changed)."""
+    user = _learner(session, email)
+    target = find_programme(session, programme)
+    enrolment = get_enrolment(session, user.id, target.id)
+    if enrolment is None:
+        raise NotFound(f"{user.email} is not enrolled in {target.code}.", code="enrolment_not_found")
+    return enrolment, cancel_with_reason(session, enrolment, reason)

@@ -1,0 +1,94 @@
+"""Staff pages: admins grant, cancel and reinstate enrolments (/admin/enrolments); coaches and admins
+follow learners' progress (/coach/progress) and export it as CSV with the same filters.
+
+Until cohorts exist a coach sees every learner; when they do, the coach view narrows to their own."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+
+from api.accounts.deps import AdminUser, CoachUser, optional_user
+from api.core.db import SessionDep, utcnow
+from api.core.errors import CadreError
+from api.core.security import csrf_protect
+from api.core.templates import redirect, render
+from api.learning import reports
+from api.learning import service as enrolment_service
+from api.learning.models import EnrolmentStatus
+
+router = APIRouter(dependencies=[Depends(csrf_protect), Depends(optional_user)], include_in_schema=False)
+PAGE_ROWS = 500
+
+
+def _listing(session, programme: str | None, status: str | None, q: str | None):
+    filters = reports.clean_filters(programme, status, q)
+    rows = reports.progress_rows(session, filters, limit=PAGE_ROWS + 1)
+    return {"filters": filters, "rows": rows[:PAGE_ROWS], "truncated": len(rows) > PAGE_ROWS,
+            "programmes": reports.programmes_for_filter(session), "statuses": [s.value for s in EnrolmentStatus]}
+
+
+@router.get("/coach/progress")
+def coach_progress(request: Request, coach: CoachUser, session: SessionDep, programme: str | None = None,
+                   status: str | None = None, q: str | None = None):
+    return render(request, "learning/progress.html", **_listing(session, programme, status, q))
+
+
+@router.get("/coach/progress.csv")
+def coach_progress_csv(request: Request, coach: CoachUser, session: SessionDep, programme: str | None = None,
+                       status: str | None = None, q: str | None = None):
+    rows = reports.progress_rows(session, reports.clean_filters(programme, status, q))
+    name = f"cadre-progress-{utcnow():%Y-%m-%d}.csv"
+    return Response(reports.to_csv(rows), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+
+def _admin_page(request: Request, session, status_code: int = 200, *, values: dict | None = None,
+                error: str | None = None, programme: str | None = None, status: str | None = None,
+                q: str | None = None):
+    return render(request, "learning/admin_enrolments.html", status_code, values=values or {}, error=error,
+                  **_listing(session, programme, status, q))
+
+
+@router.get("/admin/enrolments")
+def admin_enrolments(request: Request, admin: AdminUser, session: SessionDep, programme: str | None = None,
+                     status: str | None = None, q: str | None = None):
+    return _admin_page(request, session, programme=programme, status=status, q=q)
+
+
+@router.post("/admin/enrolments")
+def admin_grant(request: Request, admin: AdminUser, session: SessionDep, email: str = Form(""),
+                programme: str = Form(""), access_days: str = Form(""), override: str = Form("")):
+    values = {"email": email, "programme": programme, "access_days": access_days, "override": bool(override)}
+    days = access_days.strip()
+    if days and (not days.isdigit() or int(days) < 1):
+        return _admin_page(request, session, 422, values=values,
+                           error="Access days must be a whole number of days, or empty for lifetime access.")
+    try:
+        enrolment = enrolment_service.grant(session, email=email, programme=programme, override=bool(override),
+                                            access_days=int(days) if days else None, granted_by_id=admin.id)
+    except CadreError as exc:
+        return _admin_page(request, session, exc.status_code, values=values, error=exc.message)
+    target = enrolment_service.find_programme(session, programme)
+    return redirect("/admin/enrolments", f"{email.strip().lower()} is enrolled in {target.code} "
+                                         f"({enrolment.status}).")
+
+
+@router.post("/admin/enrolments/{enrolment_id}/cancel")
+def admin_cancel(request: Request, enrolment_id: int, admin: AdminUser, session: SessionDep,
+                 reason: str = Form("")):
+    enrolment = enrolment_service.get_enrolment_by_id(session, enrolment_id)
+    try:
+        changed = enrolment_service.cancel_with_reason(session, enrolment, reason)
+    except CadreError as exc:
+        return _admin_page(request, session, exc.status_code, error=exc.message)
+    return redirect("/admin/enrolments", "Enrolment cancelled; the learner's progress is kept." if changed
+                    else "That enrolment was already cancelled.")
+
+
+@router.post("/admin/enrolments/{enrolment_id}/reinstate")
+def admin_reinstate(request: Request, enrolment_id: int, admin: AdminUser, session: SessionDep):
+    enrolment = enrolment_service.get_enrolment_by_id(session, enrolment_id)
+    changed = enrolment_service.reinstate(session, enrolment, "reinstated by an admin")
+    return redirect("/admin/enrolments", "Access restored." if changed else "Only a suspended enrolment can be "
+                    "reinstated; grant a cancelled one again instead.")

@@ -1,0 +1,78 @@
+"""Completing a programme: ONE function decides (`complete_if_met`), and it records the
+`programme.completed` event exactly once, for the certificates work to consume.
+
+Rule: every requirement the programme declares in `completion` must be met:
+- `lessons: all`: every current lesson is marked complete;
+- `knowledge_checks: all`: every current knowledge check has a passed attempt;
+- `assessments: all`: not satisfiable yet (practical assessments are not built), so a programme that
+  declares it does not complete here.
+A programme with nothing to study never completes. Completion is permanent: content added later
+lowers the percentage shown but does not un-complete anyone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from api.core.db import utcnow
+from api.learning.models import DomainEvent, Enrolment, EnrolmentStatus
+from api.learning.progress import Progress
+
+PROGRAMME_COMPLETED = "programme.completed"
+
+
+def outstanding(progress: Progress) -> list[str]:
+    """What completion still needs, in words a learner understands; empty when it is met."""
+    rule = progress.rule
+    needs: list[str] = []
+    if rule.get("lessons") == "all" and progress.lessons_done < progress.lessons_total:
+        n = progress.lessons_total - progress.lessons_done
+        needs.append(f"{n} lesson{'s' if n != 1 else ''} to complete")
+    if rule.get("knowledge_checks") == "all" and progress.checks_passed < progress.checks_total:
+        n = progress.checks_total - progress.checks_passed
+        needs.append(f"{n} knowledge check{'s' if n != 1 else ''} to pass")
+    if rule.get("assessments") == "all":
+        needs.append("the practical assessment (submissions open soon)")
+    if progress.total == 0 and not needs:
+        needs.append("lessons, which are being prepared")
+    return needs
+
+
+def record_event(session: Session, name: str, dedupe_key: str, payload: dict[str, Any]) -> DomainEvent | None:
+    """Record a fact once. Returns the new event, or None when (name, dedupe_key) was recorded
+    before: by an earlier request, or by one racing this one (the unique key decides)."""
+    if session.exec(select(DomainEvent.id).where(DomainEvent.name == name,
+                                                 DomainEvent.dedupe_key == dedupe_key)).first():
+        return None
+    event = DomainEvent(name=name, dedupe_key=dedupe_key, payload=payload)
+    try:
+        with session.begin_nested():
+            session.add(event)
+            session.flush()
+    except IntegrityError:
+        return None
+    return event
+
+
+def complete_if_met(session: Session, enrolment: Enrolment, progress: Progress) -> bool:
+    """THE decision. When the learner's active enrolment meets the programme's completion rule, mark
+    it completed and record `programme.completed` (once per learner and programme, ever). True when
+    this call completed the enrolment. Callers hold the enrolment row lock (see require_access)."""
+    if enrolment.status != EnrolmentStatus.active.value or outstanding(progress):
+        return False
+    now = utcnow()
+    programme = progress.programme
+    enrolment.status = EnrolmentStatus.completed.value
+    enrolment.completed_at = enrolment.completed_at or now
+    enrolment.updated_at = now
+    session.add(enrolment)
+    session.flush()
+    record_event(session, PROGRAMME_COMPLETED, f"user:{enrolment.user_id}:programme:{programme.id}", {
+        "user_id": enrolment.user_id, "programme_id": programme.id, "programme_code": programme.code,
+        "programme_slug": programme.slug, "enrolment_id": enrolment.id,
+        "completed_at": enrolment.completed_at.isoformat(),
+    })
+    return True

@@ -1,0 +1,143 @@
+"""Learner pages: the dashboard, self-enrolment, the lesson player, knowledge checks and downloads.
+Every page here is for the logged-in learner about their own enrolments; without access: 403."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse
+
+from api.accounts.deps import CurrentUser, optional_user
+from api.catalog import service as catalog_service
+from api.core.db import SessionDep
+from api.core.errors import CadreError, Conflict, Invalid
+from api.core.security import csrf_protect
+from api.core.templates import redirect, render
+from api.learning import checks, dashboard, study
+from api.learning import service as enrolment_service
+from api.learning.service import NotEnrolled, PrerequisiteMissing
+
+router = APIRouter(dependencies=[Depends(csrf_protect), Depends(optional_user)], include_in_schema=False)
+
+# The site's policy plus media from https, so a lesson's video can come from a video host.
+LESSON_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+              "media-src 'self' https:; frame-ancestors 'none'; form-action 'self'; base-uri 'self'")
+
+
+def _no_access(request: Request, exc: NotEnrolled):
+    return render(request, "learning/no_access.html", exc.status_code, programme=exc.programme,
+                  message=exc.message, code=exc.code)
+
+
+async def form_fields(request: Request) -> dict[str, list[str]]:
+    form = await request.form()
+    return {k: [v for v in form.getlist(k) if isinstance(v, str)] for k in form}
+
+
+@router.get("/dashboard")
+def dashboard_page(request: Request, user: CurrentUser, session: SessionDep):
+    return render(request, "learning/dashboard.html", board=dashboard.dashboard(session, user))
+
+
+@router.post("/learn/{slug}/enrol")
+def self_enrol(request: Request, slug: str, user: CurrentUser, session: SessionDep):
+    programme = catalog_service.get_by_slug(session, slug)
+    try:
+        enrolment_service.self_enrol(session, user.id, programme)
+    except PrerequisiteMissing as exc:
+        return render(request, "learning/enrol_refused.html", exc.status_code, programme=programme,
+                      message=exc.message, missing=exc.missing)
+    except CadreError as exc:
+        return render(request, "learning/enrol_refused.html", exc.status_code, programme=programme,
+                      message=exc.message, missing=[])
+    return redirect(f"/learn/{slug}", f"You are enrolled in {programme.display_title}. Welcome!")
+
+
+@router.get("/learn/{slug}")
+def resume(request: Request, slug: str, user: CurrentUser, session: SessionDep):
+    """Continue where I left off."""
+    panel = dashboard.enrol_panel(session, user, slug)
+    if panel.state != "studying":
+        return redirect(f"/programmes/{slug}")
+    return redirect(panel.resume_url or f"/programmes/{slug}")
+
+
+# Knowledge checks come before lessons: their paths are longer but start the same way.
+@router.get("/learn/{slug}/check/{check_slug}")
+def check_page(request: Request, slug: str, check_slug: str, user: CurrentUser, session: SessionDep):
+    try:
+        view = checks.open_check(session, user, slug, check_slug)
+    except NotEnrolled as exc:
+        return _no_access(request, exc)
+    return render(request, "learning/check.html", view=view, error=None)
+
+
+@router.post("/learn/{slug}/check/{check_slug}")
+def check_submit(request: Request, slug: str, check_slug: str, user: CurrentUser, session: SessionDep,
+                 fields: dict[str, list[str]] = Depends(form_fields)):
+    try:
+        programme = catalog_service.get_by_slug(session, slug)
+        check = checks.get_check(session, programme, check_slug)
+        answers = [[int(v) for v in fields.get(f"q{i}", []) if v.isdigit()] for i in range(len(check.questions))]
+        outcome = checks.submit(session, user, slug, check_slug, answers)
+    except NotEnrolled as exc:
+        return _no_access(request, exc)
+    except (Conflict, Invalid) as exc:
+        view = checks.open_check(session, user, slug, check_slug)
+        return render(request, "learning/check.html", exc.status_code, view=view, error=exc.message)
+    a = outcome.attempt
+    if outcome.programme_completed:
+        message = f"You passed with {a.score_percent}%, and you have completed {programme.display_title}!"
+    elif a.passed:
+        message = f"You passed with {a.score_percent}%."
+    else:
+        message = f"You scored {a.score_percent}%; the pass mark is {check.pass_mark}%."
+    return redirect(f"/learn/{slug}/check/{check_slug}/attempts/{a.number}", message)
+
+
+@router.get("/learn/{slug}/check/{check_slug}/attempts/{number}")
+def attempt_page(request: Request, slug: str, check_slug: str, number: int, user: CurrentUser,
+                 session: SessionDep):
+    try:
+        view, attempt = checks.get_attempt(session, user, slug, check_slug, number)
+    except NotEnrolled as exc:
+        return _no_access(request, exc)
+    return render(request, "learning/attempt.html", view=view, attempt=attempt,
+                  feedback=checks.feedback(view.check, attempt))
+
+
+@router.get("/learn/{slug}/{lesson_slug}")
+def lesson_page(request: Request, slug: str, lesson_slug: str, user: CurrentUser, session: SessionDep):
+    try:
+        view = study.open_lesson(session, user, slug, lesson_slug)
+    except NotEnrolled as exc:
+        return _no_access(request, exc)
+    response = render(request, "learning/lesson.html", view=view,
+                      body=study.body_without_title(view.lesson.body))
+    if view.lesson.video_url:
+        response.headers["content-security-policy"] = LESSON_CSP
+    return response
+
+
+@router.post("/learn/{slug}/{lesson_slug}/complete")
+def lesson_complete(request: Request, slug: str, lesson_slug: str, user: CurrentUser, session: SessionDep):
+    try:
+        done = study.complete_lesson(session, user, slug, lesson_slug)
+    except NotEnrolled as exc:
+        return _no_access(request, exc)
+    if done.programme_completed:
+        return redirect("/dashboard", f"Congratulations: you have completed {done.programme.display_title}!")
+    item = done.progress.find("lesson", done.lesson.slug)
+    _, nxt = done.progress.neighbours(item) if item else (None, None)
+    target = nxt.url(slug) if nxt else f"/learn/{slug}/{lesson_slug}"
+    return redirect(target, f"“{done.lesson.title}” is marked complete. {done.progress.percent}% of "
+                            f"{done.programme.code} done.")
+
+
+@router.get("/learn/{slug}/{lesson_slug}/files/{name}")
+def lesson_file(request: Request, slug: str, lesson_slug: str, name: str, user: CurrentUser,
+                session: SessionDep):
+    try:
+        path = study.download_path(session, user, slug, lesson_slug, name)
+    except NotEnrolled as exc:
+        return _no_access(request, exc)
+    return FileResponse(path, filename=path.name, headers={"Cache-Control": "private, max-age=0"})
