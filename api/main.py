@@ -20,9 +20,14 @@ from api.core.middleware import SecurityMiddleware
 from api.core.security import same_origin
 from api.halloffame import pages as halloffame_pages
 from api.halloffame import router as halloffame_router
+from api.payments import admin_pages as payments_admin_pages
+from api.payments import pages as payments_pages
+from api.payments import router as payments_router
 
-API_ROUTERS = [accounts_router.router, catalog_router.router, halloffame_router.router]
-PAGE_ROUTERS = [catalog_pages.router, accounts_pages.router, halloffame_pages.router]
+API_ROUTERS = [accounts_router.router, catalog_router.router, halloffame_router.router, payments_router.router,
+               payments_router.webhooks]
+PAGE_ROUTERS = [catalog_pages.router, accounts_pages.router, halloffame_pages.router, payments_pages.router,
+                payments_admin_pages.router]
 
 
 def create_app() -> FastAPI:

@@ -6,7 +6,9 @@ from api.accounts import models as accounts_models
 from api.catalog import models as catalog_models
 from api.halloffame import models as halloffame_models
 from api.learning import models as learning_models
+from api.payments import models as payments_models
 
 metadata = SQLModel.metadata
 
-__all__ = ["metadata", "accounts_models", "catalog_models", "halloffame_models", "learning_models"]
+__all__ = ["metadata", "accounts_models", "catalog_models", "halloffame_models", "learning_models",
+           "payments_models"]
