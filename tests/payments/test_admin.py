@@ -118,6 +118,31 @@ def test_cadre_codes_command(db, monkeypatch, capsys):
     assert "LAUNCH deactivated." in out and "inactive" in out
 
 
+def test_cadre_payments_sweep_closes_abandoned_checkouts_and_frees_their_codes(db, monkeypatch, capsys, make_user,
+                                                                                special50):
+    from datetime import timedelta
+
+    from api import cli
+    from api.payments import service
+    from api.payments.models import DiscountRedemption
+
+    order = service.start_checkout(db, user=make_user(), programme_slug="acxs", offer_slug="full",
+                                   code_text="special50")
+    fresh = service.start_checkout(db, user=make_user(), programme_slug="acxs", offer_slug="full",
+                                   code_text="special50")
+    order.expires_at -= timedelta(hours=2)
+    db.add(order)
+    db.commit()
+    monkeypatch.setattr(cli, "_session", lambda: Session(bind=db.connection(), join_transaction_mode="create_savepoint",
+                                                         expire_on_commit=False))
+    assert cli.main(["payments", "sweep"]) == 0
+    assert "Closed 1 expired checkout(s)" in capsys.readouterr().out
+    db.expire_all()
+    assert (db.get(Order, order.id).status, db.get(Order, fresh.id).status) == ("expired", "pending")
+    held = db.exec(select(DiscountRedemption).where(DiscountRedemption.order_id == order.id)).one()
+    assert held.status == "released"
+
+
 def test_cadre_demo_creates_special50_once(db, monkeypatch, capsys):
     from api import cli
 

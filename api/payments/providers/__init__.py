@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from api.core.config import get_settings
 from api.payments.providers.base import PaymentProvider, ProviderError
 
@@ -11,9 +13,15 @@ __all__ = ["PaymentProvider", "ProviderError", "get_provider"]
 def get_provider() -> PaymentProvider:
     settings = get_settings()
     if settings.payments_provider == "stripe":
-        from api.payments.providers.stripe import StripeProvider
-
-        return StripeProvider(settings.stripe_secret_key, settings.stripe_api_base or None)
+        return _stripe(settings.stripe_secret_key, settings.stripe_api_base or None)
     from api.payments.providers.offline import OfflineProvider
 
     return OfflineProvider()
+
+
+@lru_cache(maxsize=4)
+def _stripe(api_key: str, api_base: str | None) -> PaymentProvider:
+    """One client (and its connection pool) per key and address, shared by every request."""
+    from api.payments.providers.stripe import StripeProvider
+
+    return StripeProvider(api_key, api_base)
