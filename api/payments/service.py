@@ -151,8 +151,16 @@ def _open_orders(session: Session, user: User, programme: Programme) -> list[Ord
 
 def start_checkout(session: Session, *, user: User, programme_slug: str, offer_slug: str | None,
                    code_text: str | None, provider: PaymentProvider | None = None) -> Order:
-    """Open a checkout: the order, its payment schedule, a reserved code, and the provider's session."""
-    provider = provider or get_provider()
+    """Open a checkout: the order, its payment schedule, a reserved code, and the provider's session.
+    All or nothing: if anything fails (the code, the provider), none of it stays, even when the caller
+    goes on to commit (a page that shows the error)."""
+    with session.begin_nested():
+        return _start_checkout(session, user=user, programme_slug=programme_slug, offer_slug=offer_slug,
+                               code_text=code_text, provider=provider or get_provider())
+
+
+def _start_checkout(session: Session, *, user: User, programme_slug: str, offer_slug: str | None,
+                    code_text: str | None, provider: PaymentProvider) -> Order:
     programme = catalog_service.get_by_slug(session, programme_slug)
     refuse_if_cannot_buy(session, user, programme)
     offer = find_offer(session, programme, offer_slug)
@@ -214,7 +222,8 @@ def start_checkout(session: Session, *, user: User, programme_slug: str, offer_s
 def close_checkout(session: Session, order: Order, provider: PaymentProvider, note: str) -> None:
     """Close an open checkout and let go of its code (an older tab, an expired session)."""
     try:
-        provider.expire_checkout(session, order)
+        if order.provider == provider.name:  # one made under another configuration has nothing to close here
+            provider.expire_checkout(session, order)
     except ProviderError as exc:
         raise Conflict(f"A payment for {order.public_id} is already on its way; wait a minute, then check "
                        "/billing.", code="payment_in_progress") from exc

@@ -184,12 +184,24 @@ def test_double_click_on_pay_reuses_the_open_checkout(browser, learner, special5
     assert len(db.exec(select(Order).where(Order.user_id == learner.id)).all()) == 1
 
 
-def test_a_stranger_cannot_open_someone_elses_checkout(client, browser, learner, special50, make_user, login):
+def test_a_stranger_cannot_open_someone_elses_checkout(client, browser, learner, special50, make_user, login, db):
     offline = _start(browser)
+    order = _order(db, learner)
+    assert client.get(f"/api/v1/payments/orders/{order.public_id}").json()["amount_total"] == 43000
     other = make_user()
     login(other.email)
     assert client.get(offline).status_code == 404
+    assert browser.client.post(offline, data={"action": "pay"}).status_code in (403, 404)
     assert client.get("/api/v1/payments/orders").json() == []
+    assert client.get(f"/api/v1/payments/orders/{order.public_id}").status_code == 404
+    assert client.get(f"/checkout/success?order={order.public_id}").status_code == 404
+    db.refresh(order)
+    assert order.status == "pending"
+
+
+def test_billing_needs_an_account(client):
+    r = client.get("/billing", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/login?next=/billing"
 
 
 def test_offline_events_go_through_the_webhook_record(browser, learner, special50, db):

@@ -187,9 +187,15 @@ def test_stripe_errors_reach_the_learner_as_a_message(stripe_settings, stripe_st
     assert timedelta(minutes=29) < ok.expires_at - utcnow() <= timedelta(minutes=30)
     monkeypatch.setattr("api.payments.providers.stripe.StripeProvider.customer_for",
                         lambda self, session, user: "cus_does_not_exist")
-    r = browser.post_form("/checkout/acxs?offer=instalments", "/checkout/acxs", offer="instalments", code="")
+    r = browser.post_form("/checkout/acxs?offer=instalments", "/checkout/acxs", offer="instalments",
+                          code="special50")
     assert r.status_code == 409 and "The payment page could not be opened" in r.text
     assert "Nothing was charged" in r.text
+    # Nothing half-written stays: no second order, no code held for it.
+    from api.payments.models import DiscountRedemption
+
+    assert [o.id for o in db.exec(select(Order).where(Order.user_id == learner.id))] == [ok.id]
+    assert len(db.exec(select(DiscountRedemption).where(DiscountRedemption.user_id == learner.id)).all()) == 1
 
 
 class _Capture(BaseHTTPRequestHandler):

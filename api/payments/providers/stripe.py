@@ -97,7 +97,10 @@ class StripeProvider(PaymentProvider):
             self.client.v1.checkout.sessions.expire(order.provider_session_id)
         except stripe.InvalidRequestError as exc:
             # Already expired is fine; already complete means a payment is on its way.
-            current = self.client.v1.checkout.sessions.retrieve(order.provider_session_id)
+            try:
+                current = self.client.v1.checkout.sessions.retrieve(order.provider_session_id)
+            except stripe.StripeError as again:
+                raise ProviderError(_message(again)) from again
             if current.status == "complete":
                 raise ProviderError("That checkout has just been paid.") from exc
         except stripe.StripeError as exc:
