@@ -1,4 +1,5 @@
-"""The `cadre` command: serve, db upgrade, content sync, users, enrol, demo."""
+"""The `cadre` command: serve, db upgrade, content sync, users, enrol, codes, payments, keys, verify,
+certificates, demo."""
 
 from __future__ import annotations
 
@@ -149,16 +150,70 @@ def cmd_enrol(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_codes(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from api.core.errors import CadreError
+    from api.core.money import format_money
+    from api.payments import codes
+
+    def day(text: str | None) -> datetime | None:
+        return datetime.fromisoformat(text).replace(tzinfo=UTC) if text else None
+
+    with _session() as session:
+        try:
+            if args.action == "create":
+                code = codes.create(
+                    session, code=args.code, percent_off=args.percent,
+                    amount_off=args.amount, currency=args.currency if args.amount else None,
+                    programme_slugs=args.programme or [], valid_from=day(args.valid_from),
+                    valid_until=day(args.valid_until), max_redemptions=args.max_redemptions,
+                    max_per_customer=None if args.per_customer == 0 else args.per_customer)
+                print(f"Created {codes.display(code)}: {codes.describe(code)}"
+                      + (f" on {', '.join(args.programme)}" if args.programme else " on every programme") + ".")
+            elif args.action == "deactivate":
+                changed = codes.deactivate(session, args.code)
+                print(f"{codes.display(args.code)} " + ("deactivated." if changed else "was already inactive."))
+            else:
+                for r in codes.list_codes(session):
+                    c = r.code
+                    discount = (f"{c.percent_off}%" if c.percent_off
+                                else format_money(c.amount_off or 0, c.currency or "GBP"))
+                    print(f"{codes.display(c):20} {discount:>10} {'active' if c.active else 'inactive':9} "
+                          f"{','.join(r.programmes) or 'all':15} used {r.redeemed}"
+                          f"{f'/{c.max_redemptions}' if c.max_redemptions else ''} (+{r.reserved} in checkout)")
+            session.commit()
+        except CadreError as exc:
+            print(exc.message, file=sys.stderr)
+            return 1
+    return 0
+
+
+def cmd_payments_sweep(args: argparse.Namespace) -> int:
+    from api.payments import service
+
+    with _session() as session:
+        done = service.sweep(session)
+        session.commit()
+    print(f"Closed {done['expired']} expired checkout(s); paused access on {done['suspended']} plan(s) with an "
+          "instalment unpaid past the grace period.")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from api.accounts import service
     from api.core.config import get_settings
+    from api.payments import codes
 
     if get_settings().env == "production":
         print("Demo accounts are for development only.", file=sys.stderr)
         return 1
     with _session() as session:
         created = service.ensure_demo_accounts(session)
+        new_codes = codes.ensure_demo_codes(session)
         session.commit()
+    if new_codes:
+        print(f"Demo discount code created: {', '.join(new_codes)} (50% off ACX Specialist).")
     if created:
         print("\nDemo accounts (development only; shown once, keep them if you need them):")
         for role, email, password in created:
@@ -284,7 +339,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--search", help="part of a name or email")
     p.set_defaults(func=cmd_enrol)
 
-    p = sub.add_parser("demo", help="create the demo accounts (development only)")
+    codes_p = sub.add_parser("codes", help="discount codes").add_subparsers(dest="action", required=True)
+    p = codes_p.add_parser("create", help="create a discount code")
+    p.add_argument("code")
+    off = p.add_mutually_exclusive_group(required=True)
+    off.add_argument("--percent", type=int, help="percentage off, 1-100")
+    off.add_argument("--amount", type=int, help="amount off in minor units (pence): 1000 is £10")
+    p.add_argument("--currency", default="GBP", help="currency of --amount (default GBP)")
+    p.add_argument("--programme", action="append", help="only for this programme slug (repeatable)")
+    p.add_argument("--valid-from", help="YYYY-MM-DD")
+    p.add_argument("--valid-until", help="YYYY-MM-DD (the code stops working at the start of that day)")
+    p.add_argument("--max-redemptions", type=int, help="uses overall (default: no limit)")
+    p.add_argument("--per-customer", type=int, default=1, help="uses per customer (default 1; 0: no limit)")
+    p.set_defaults(func=cmd_codes)
+    p = codes_p.add_parser("list", help="list discount codes with their redemptions")
+    p.set_defaults(func=cmd_codes)
+    p = codes_p.add_parser("deactivate", help="stop a code working")
+    p.add_argument("code")
+    p.set_defaults(func=cmd_codes)
+
+    pay = sub.add_parser("payments", help="payments").add_subparsers(dest="p", required=True)
+    p = pay.add_parser("sweep", help="close expired checkouts; pause access where an instalment is overdue "
+                                     "past CADRE_INSTALMENT_GRACE_DAYS")
+    p.set_defaults(func=cmd_payments_sweep)
+
+    p = sub.add_parser("demo", help="create the demo accounts and the demo discount code (development only)")
     p.set_defaults(func=cmd_demo)
     return parser
 

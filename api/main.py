@@ -27,11 +27,15 @@ from api.halloffame import router as halloffame_router
 from api.learning import admin_pages as learning_admin_pages
 from api.learning import pages as learning_pages
 from api.learning import router as learning_router
+from api.payments import admin_pages as payments_admin_pages
+from api.payments import pages as payments_pages
+from api.payments import router as payments_router
 
 API_ROUTERS = [accounts_router.router, catalog_router.router, halloffame_router.router, learning_router.router,
-               certificates_router.router]
+               certificates_router.router, payments_router.router, payments_router.webhooks]
 PAGE_ROUTERS = [catalog_pages.router, accounts_pages.router, halloffame_pages.router, learning_pages.router,
-                learning_admin_pages.router, certificates_pages.router]
+                learning_admin_pages.router, certificates_pages.router, payments_pages.router,
+                payments_admin_pages.router]
 
 
 def create_app() -> FastAPI:

@@ -8,10 +8,11 @@ from api.certificates import models as certificates_models
 from api.core import ratelimit as ratelimit_models
 from api.halloffame import models as halloffame_models
 from api.learning import models as learning_models
+from api.payments import models as payments_models
 
 metadata = SQLModel.metadata
 
 __all__ = [
     "metadata", "accounts_models", "catalog_models", "halloffame_models", "learning_models", "certificates_models",
-    "ratelimit_models",
+    "ratelimit_models", "payments_models",
 ]

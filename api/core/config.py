@@ -44,9 +44,34 @@ class Settings(BaseSettings):
     login_max_failures_per_ip: int = 20
     login_window_minutes: int = 15
 
+    # Payments. No Stripe key: the offline provider (a local checkout page that sends Stripe-shaped,
+    # Stripe-signed events to the same webhook route). Refused in production.
+    stripe_secret_key: str = ""
+    stripe_webhook_secret: str = ""
+    stripe_api_base: str = ""  # empty: Stripe's own API; tests point it at a local stand-in
+    stripe_webhook_tolerance_seconds: int = 300
+    checkout_expiry_minutes: int = 60  # Stripe accepts 30 minutes to 24 hours
+    instalment_grace_days: int = 7  # a failed instalment suspends access after this many days
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def payments_provider(self) -> Literal["stripe", "offline"]:
+        return "stripe" if self.stripe_secret_key else "offline"
+
+    @property
+    def webhook_secret(self) -> str:
+        """The secret payment events are verified with. Offline: derived from CADRE_SECRET_KEY, so the
+        local checkout can sign events exactly as Stripe would without any configuration."""
+        if self.stripe_webhook_secret or self.payments_provider == "stripe":
+            return self.stripe_webhook_secret
+        import hashlib
+        import hmac
+
+        return "whsec_offline_" + hmac.new(self.secret_key.encode(), b"offline-payment-events",
+                                           hashlib.sha256).hexdigest()
 
     @property
     def secure_cookies(self) -> bool:
@@ -62,6 +87,10 @@ class Settings(BaseSettings):
                 problems.append("CADRE_DATABASE_URL must point at PostgreSQL")
             if self.email_backend == "console":
                 problems.append("CADRE_EMAIL_BACKEND must be smtp")
+            if self.payments_provider == "offline":
+                problems.append("CADRE_STRIPE_SECRET_KEY must be set (the offline payment provider takes no money)")
+            elif not self.stripe_webhook_secret:
+                problems.append("CADRE_STRIPE_WEBHOOK_SECRET must be set to verify Stripe's events")
             if problems:
                 raise ValueError("refusing to start in production: " + "; ".join(problems))
         return self

@@ -15,7 +15,7 @@ _HEADERS = [
     (b"referrer-policy", b"strict-origin-when-cross-origin"),
     (b"content-security-policy",
      b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-     b"frame-ancestors 'none'; form-action 'self'; base-uri 'self'"),
+     b"frame-ancestors 'none'; form-action 'self' https://checkout.stripe.com; base-uri 'self'"),
 ]
 
 

@@ -94,7 +94,7 @@ def test_production_refuses_default_secret_and_sqlite(monkeypatch):
     for problem in ("CADRE_SECRET_KEY", "CADRE_DATABASE_URL", "CADRE_EMAIL_BACKEND"):
         assert problem in str(exc.value)
     ok = Settings(env="production", secret_key="x" * 40, database_url="postgresql+psycopg://db/cadre",
-                  email_backend="smtp")
+                  email_backend="smtp", stripe_secret_key="sk_live_x", stripe_webhook_secret="whsec_x")
     assert ok.env == "production"
 
 

@@ -1,0 +1,122 @@
+"""Administrators' money pages: discount codes (/admin/codes) and orders with refunds (/admin/orders)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+
+from fastapi import APIRouter, Depends, Form, Request
+from sqlmodel import col, select
+
+from api.accounts.deps import AdminUser, optional_user
+from api.catalog.models import Programme
+from api.core.db import SessionDep
+from api.core.errors import CadreError, Invalid
+from api.core.money import format_money
+from api.core.security import csrf_protect
+from api.core.templates import redirect, render
+from api.payments import codes, service
+from api.payments.models import OrderStatus
+
+router = APIRouter(dependencies=[Depends(csrf_protect), Depends(optional_user)], include_in_schema=False)
+
+
+def parse_money(text: str) -> int | None:
+    """ "107.50" or "£107.50" -> 10750; "" -> None."""
+    text = text.strip().lstrip("£$€").replace(",", "")
+    if not text:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation as exc:
+        raise Invalid("Write an amount like 107.50.", code="bad_amount") from exc
+    if value <= 0 or value != value.quantize(Decimal("0.01")):
+        raise Invalid("Write a positive amount with at most two decimals, like 107.50.", code="bad_amount")
+    return int(value * 100)
+
+
+def _int(text: str, label: str) -> int | None:
+    text = text.strip()
+    if not text:
+        return None
+    if not text.isdigit():
+        raise Invalid(f"{label} must be a whole number.", code="bad_number")
+    return int(text)
+
+
+def _day(text: str, label: str) -> datetime | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text).replace(tzinfo=UTC)
+    except ValueError as exc:
+        raise Invalid(f"{label} must be a date like 2026-12-31.", code="bad_date") from exc
+
+
+def _codes_page(request: Request, session, status: int = 200, error: str | None = None, values: dict | None = None):
+    programmes = session.exec(select(Programme).where(col(Programme.retired_at).is_(None))
+                              .order_by(col(Programme.family), col(Programme.level))).all()
+    return render(request, "payments/admin_codes.html", status, rows=codes.list_codes(session),
+                  programmes=programmes, error=error, values=values or {}, display=codes.display,
+                  describe=codes.describe)
+
+
+@router.get("/admin/codes")
+def codes_page(request: Request, admin: AdminUser, session: SessionDep):
+    return _codes_page(request, session)
+
+
+@router.post("/admin/codes")
+def create_code(request: Request, admin: AdminUser, session: SessionDep, code: str = Form(""),
+                kind: str = Form("percent"), value: str = Form(""), currency: str = Form("GBP"),
+                programmes: list[str] = Form([]), valid_from: str = Form(""), valid_until: str = Form(""),
+                max_redemptions: str = Form(""), max_per_customer: str = Form("1")):
+    values = {"code": code, "kind": kind, "value": value, "currency": currency, "programmes": programmes,
+              "valid_from": valid_from, "valid_until": valid_until, "max_redemptions": max_redemptions,
+              "max_per_customer": max_per_customer}
+    try:
+        if kind == "percent":
+            percent, amount = _int(value, "The percentage"), None
+            if percent is None:
+                raise Invalid("Give the percentage off, e.g. 50.", code="bad_discount")
+        else:
+            percent, amount = None, parse_money(value)
+            if amount is None:
+                raise Invalid("Give the amount off, e.g. 100.00.", code="bad_discount")
+        created = codes.create(
+            session, code=code, percent_off=percent, amount_off=amount, currency=currency if amount else None,
+            programme_slugs=programmes, valid_from=_day(valid_from, "Valid from"),
+            valid_until=_day(valid_until, "Valid until"), max_redemptions=_int(max_redemptions, "The overall limit"),
+            max_per_customer=_int(max_per_customer, "The limit per customer"), created_by_id=admin.id)
+    except CadreError as exc:
+        return _codes_page(request, session, exc.status_code, exc.message, values)
+    return redirect("/admin/codes", f"Code {codes.display(created)} created: {codes.describe(created)}.")
+
+
+@router.post("/admin/codes/{code}/deactivate")
+def deactivate_code(request: Request, code: str, admin: AdminUser, session: SessionDep):
+    changed = codes.deactivate(session, code)
+    return redirect("/admin/codes", f"Code {codes.display(code)} " + ("deactivated." if changed else
+                                                                        "was already inactive."))
+
+
+@router.get("/admin/orders")
+def orders_page(request: Request, admin: AdminUser, session: SessionDep, status: str | None = None,
+                q: str | None = None):
+    return render(request, "payments/admin_orders.html", views=service.all_orders(session, status=status or None,
+                                                                                  search=q),
+                  statuses=[s.value for s in OrderStatus], status=status or "", q=q or "")
+
+
+@router.post("/admin/orders/{public_id}/refund")
+def refund(request: Request, public_id: str, admin: AdminUser, session: SessionDep, amount: str = Form(""),
+           reason: str = Form("")):
+    order = service.get_order(session, public_id)
+    try:
+        made = service.refund(session, order, amount=parse_money(amount), by=admin, reason=reason.strip() or None)
+    except CadreError as exc:
+        return redirect("/admin/orders", f"{public_id}: {exc.message}")
+    total = sum(r.amount for r in made)
+    return redirect("/admin/orders", f"{public_id}: refund of {format_money(total, order.currency)} sent to the "
+                                     f"payment provider.")

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+
+
+class QuotePublic(BaseModel):
+    programme: str
+    offer: str
+    offer_title: str
+    kind: str
+    currency: str
+    amount_before: int
+    discount: int
+    amount_total: int
+    instalments: list[int]  # the payments, first first; one entry for a full payment
+    interval: str | None
+    code: str | None
+    code_applied: bool
+    code_problem: str | None  # why the code does not apply, in words for the learner
+    summary: str
+
+
+class CheckoutIn(BaseModel):
+    programme: str = Field(min_length=1, max_length=80)
+    offer: str | None = Field(default=None, max_length=80)
+    code: str | None = Field(default=None, max_length=60)
+
+
+class PaymentPublic(BaseModel):
+    number: int
+    amount: int
+    currency: str
+    due_date: date
+    status: str
+    amount_refunded: int
+    paid_at: datetime | None
+
+
+class OrderPublic(BaseModel):
+    id: str
+    programme: str
+    offer: str
+    status: str
+    currency: str
+    amount_before: int
+    discount: int
+    amount_total: int
+    amount_paid: int
+    amount_refunded: int
+    code: str | None
+    created_at: datetime
+    paid_at: datetime | None
+    payments: list[PaymentPublic]
+
+
+class CheckoutPublic(BaseModel):
+    order: OrderPublic
+    checkout_url: str
+
+
+class CodeCreate(BaseModel):
+    code: str = Field(min_length=1, max_length=60)
+    percent_off: int | None = Field(default=None, ge=1, le=100)
+    amount_off: int | None = Field(default=None, ge=1)  # minor units
+    currency: str | None = Field(default=None, min_length=3, max_length=3)
+    programmes: list[str] = []  # programme slugs; empty: every programme
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    max_redemptions: int | None = Field(default=None, ge=1)
+    max_per_customer: int | None = Field(default=1, ge=1)
+    note: str | None = Field(default=None, max_length=200)
+
+
+class CodePublic(BaseModel):
+    code: str
+    kind: str
+    percent_off: int | None
+    amount_off: int | None
+    currency: str | None
+    programmes: list[str]
+    valid_from: datetime | None
+    valid_until: datetime | None
+    max_redemptions: int | None
+    max_per_customer: int | None
+    active: bool
+    reserved: int
+    redeemed: int
+
+
+class RefundIn(BaseModel):
+    amount: int | None = Field(default=None, ge=1)  # minor units; omitted: everything still refundable
+    reason: str | None = Field(default=None, max_length=300)
+
+
+class WebhookAck(BaseModel):
+    received: bool = True
+    status: str  # processed | ignored | duplicate

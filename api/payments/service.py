@@ -1,0 +1,374 @@
+"""Prices, checkout, orders, refunds and the sweep. Flushes, never commits.
+
+Money rules: an offer's `amount` is the total. A code comes off the total; an instalment plan splits
+what is left with `split_instalments` (remainder pence on the first payments), so the payments always
+add up to the total exactly. Checking the ladder and any existing enrolment happens before a checkout
+is opened, so nobody pays for something they may not start or already have.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlmodel import Session, col, select
+
+from api.accounts.models import User
+from api.catalog import service as catalog_service
+from api.catalog.models import Offer, OfferKind, Programme
+from api.core.config import get_settings
+from api.core.db import utcnow
+from api.core.errors import Conflict, Invalid, NotFound
+from api.core.money import format_money, split_instalments
+from api.core.security import new_token
+from api.learning import service as learning_service
+from api.learning.models import EnrolmentStatus
+from api.payments import codes
+from api.payments.models import (
+    DiscountCode,
+    Order,
+    OrderStatus,
+    Payment,
+    PaymentStatus,
+    RedemptionStatus,
+    Refund,
+)
+from api.payments.providers import PaymentProvider, ProviderError, get_provider
+
+MINIMUM_CHARGE = 30  # Stripe's smallest card charge in GBP/EUR/USD minor units is about 30-50
+
+
+class AlreadyEnrolled(Conflict):
+    code = "already_enrolled"
+
+
+class CodeNotApplicable(Invalid):
+    code = "code_not_applicable"
+
+
+@dataclass
+class Quote:
+    programme: Programme
+    offer: Offer
+    amount_before: int
+    discount: int = 0
+    code: DiscountCode | None = None
+    code_text: str | None = None
+    code_problem: str | None = None
+    instalments: list[int] = field(default_factory=list)
+
+    @property
+    def currency(self) -> str:
+        return self.offer.currency
+
+    @property
+    def amount_total(self) -> int:
+        return self.amount_before - self.discount
+
+    @property
+    def summary(self) -> str:
+        """ "£430 in one payment", "4 × £107.50 monthly (£430 in all)", "3 × £2.51 then 1 × £2.50 monthly"."""
+        total = format_money(self.amount_total, self.currency)
+        if len(self.instalments) > 1:
+            runs: list[list[int]] = []
+            for a in self.instalments:
+                if runs and runs[-1][0] == a:
+                    runs[-1][1] += 1
+                else:
+                    runs.append([a, 1])
+            parts = " then ".join(f"{n} × {format_money(a, self.currency)}" for a, n in runs)
+            return f"{parts} {self.offer.interval or 'month'}ly ({total} in all)"
+        return f"{total} in one payment"
+
+
+def add_interval(start: date, interval: str, count: int) -> date:
+    if interval == "week":
+        return start + timedelta(weeks=count)
+    month = start.month - 1 + count
+    year, month = start.year + month // 12, month % 12 + 1
+    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+
+
+def offers_of(session: Session, programme: Programme) -> list[Offer]:
+    return list(session.exec(select(Offer).where(Offer.programme_id == programme.id, col(Offer.retired_at).is_(None))
+                             .order_by(col(Offer.position))).all())
+
+
+def find_offer(session: Session, programme: Programme, offer_slug: str | None) -> Offer:
+    offers = offers_of(session, programme)
+    if not offers:
+        raise NotFound(f"{programme.display_title} is free: there is nothing to buy.", code="no_offer")
+    if not offer_slug:
+        return offers[0]
+    for o in offers:
+        if o.slug == offer_slug:
+            return o
+    raise NotFound(f"{programme.display_title} has no offer called {offer_slug}.", code="offer_not_found")
+
+
+def quote(session: Session, *, programme_slug: str, offer_slug: str | None, code_text: str | None,
+          user: User | None, lock_code: bool = False) -> Quote:
+    """The price a learner would pay, or why the code they typed does not apply (then: the full price)."""
+    programme = catalog_service.get_by_slug(session, programme_slug)
+    offer = find_offer(session, programme, offer_slug)
+    q = Quote(programme=programme, offer=offer, amount_before=offer.amount)
+    typed = (code_text or "").strip()
+    if typed:
+        q.code_text = codes.normalise(typed)
+        code = codes.get(session, typed, lock=lock_code)
+        q.code_problem = codes.problem(session, code, typed, programme, offer.currency, user.id if user else None)
+        if q.code_problem is None and code is not None:
+            q.code, q.discount = code, codes.discount_for(code, offer.amount)
+    count = offer.instalments if offer.kind == OfferKind.instalments.value and offer.instalments else 1
+    q.instalments = split_instalments(q.amount_total, count)
+    return q
+
+
+# --- before money: who may buy ----------------------------------------------------------------
+
+def refuse_if_cannot_buy(session: Session, user: User, programme: Programme) -> None:
+    """Already studying it: say so. Missing a rung of the ladder: the ladder's own message."""
+    enrolment = learning_service.get_enrolment(session, user.id, programme.id)
+    if enrolment and learning_service.has_access(enrolment):
+        raise AlreadyEnrolled(f"You are already enrolled in {programme.display_title}: there is nothing to pay. "
+                              f"Carry on learning at /learn/{programme.slug}.")
+    if enrolment and enrolment.status == EnrolmentStatus.suspended.value:
+        raise AlreadyEnrolled(f"Your access to {programme.display_title} is paused ({enrolment.status_reason}). "
+                              "Settle it on your billing page (/billing) instead of buying again.",
+                              code="enrolment_suspended")
+    missing = learning_service.missing_prerequisites(session, user.id, programme)
+    if missing:
+        raise learning_service.PrerequisiteMissing(missing, programme)
+
+
+# --- checkout ---------------------------------------------------------------------------------
+
+def _open_orders(session: Session, user: User, programme: Programme) -> list[Order]:
+    return list(session.exec(select(Order).where(Order.user_id == user.id, Order.programme_id == programme.id,
+                                                 Order.status == OrderStatus.pending.value)).all())
+
+
+def start_checkout(session: Session, *, user: User, programme_slug: str, offer_slug: str | None,
+                   code_text: str | None, provider: PaymentProvider | None = None) -> Order:
+    """Open a checkout: the order, its payment schedule, a reserved code, and the provider's session.
+    All or nothing: if anything fails (the code, the provider), none of it stays, even when the caller
+    goes on to commit (a page that shows the error)."""
+    with session.begin_nested():
+        return _start_checkout(session, user=user, programme_slug=programme_slug, offer_slug=offer_slug,
+                               code_text=code_text, provider=provider or get_provider())
+
+
+def _start_checkout(session: Session, *, user: User, programme_slug: str, offer_slug: str | None,
+                    code_text: str | None, provider: PaymentProvider) -> Order:
+    programme = catalog_service.get_by_slug(session, programme_slug)
+    refuse_if_cannot_buy(session, user, programme)
+    offer = find_offer(session, programme, offer_slug)
+    typed = codes.normalise(code_text or "") or None
+    now = utcnow()
+    for old in _open_orders(session, user, programme):
+        if (old.offer_id == offer.id and old.code_text == typed and old.expires_at and old.expires_at > now
+                and old.checkout_url and old.provider == provider.name):
+            return old  # a second click on "Pay": the same checkout
+        close_checkout(session, old, provider, note="Replaced by a newer checkout.")
+    # The row lock on the code is taken here and held to the commit: the cap check and the reservation
+    # below cannot interleave with another checkout's.
+    q = quote(session, programme_slug=programme.slug, offer_slug=offer.slug, code_text=typed, user=user,
+              lock_code=True)
+    if q.code_problem:
+        raise CodeNotApplicable(q.code_problem)
+    if q.amount_total and min(q.instalments) < MINIMUM_CHARGE:
+        raise Invalid("That payment is too small to take by card.", code="amount_too_small")
+    order = Order(
+        public_id="ord_" + new_token(12).replace("-", "x").replace("_", "y"), user_id=user.id,
+        programme_id=programme.id, offer_id=offer.id, code_id=q.code.id if q.code else None, code_text=typed,
+        kind=offer.kind, currency=offer.currency, amount_before=q.amount_before, discount_amount=q.discount,
+        amount_total=q.amount_total, instalment_count=len(q.instalments), interval=offer.interval,
+        access_days=offer.access_days, provider=provider.name,
+    )
+    session.add(order)
+    session.flush()
+    today = now.date()
+    for i, amount in enumerate(q.instalments):
+        session.add(Payment(order_id=order.id, number=i + 1, amount=amount, currency=offer.currency,
+                            due_date=add_interval(today, offer.interval or "month", i) if i else today))
+    if q.code:
+        codes.reserve(session, q.code, user_id=user.id, order_id=order.id)
+    session.flush()
+    if q.amount_total == 0:  # a 100% code: nothing to collect
+        from api.payments import lifecycle
+
+        for p in payments_of(session, order):
+            p.status, p.paid_at = PaymentStatus.paid.value, now
+            session.add(p)
+        lifecycle.order_paid(session, order)
+        return order
+    base = get_settings().base_url.rstrip("/")
+    try:
+        cs = provider.create_checkout(
+            session, order, user=user, programme=programme, offer=offer, amounts=q.instalments,
+            success_url=f"{base}/checkout/success?order={order.public_id}",
+            cancel_url=f"{base}/checkout/{programme.slug}/cancelled?order={order.public_id}")
+    except ProviderError as exc:
+        raise Conflict(f"The payment page could not be opened: {exc}. Nothing was charged; try again.",
+                       code="provider_error") from exc
+    order.provider_session_id, order.checkout_url, order.expires_at = cs.id, cs.url, cs.expires_at
+    order.provider_customer_id = cs.customer_id
+    session.add(order)
+    session.flush()
+    return order
+
+
+def close_checkout(session: Session, order: Order, provider: PaymentProvider, note: str) -> None:
+    """Close an open checkout and let go of its code (an older tab, an expired session)."""
+    try:
+        if order.provider == provider.name:  # one made under another configuration has nothing to close here
+            provider.expire_checkout(session, order)
+    except ProviderError as exc:
+        raise Conflict(f"A payment for {order.public_id} is already on its way; wait a minute, then check "
+                       "/billing.", code="payment_in_progress") from exc
+    session.refresh(order)
+    if order.status == OrderStatus.pending.value:
+        order.status, order.status_note, order.updated_at = OrderStatus.expired.value, note, utcnow()
+        session.add(order)
+        for p in payments_of(session, order):
+            if p.status == PaymentStatus.due.value:
+                p.status = PaymentStatus.cancelled.value
+                session.add(p)
+        codes.set_redemption(session, order.id, RedemptionStatus.released)
+        session.flush()
+
+
+# --- reading orders -----------------------------------------------------------------------------
+
+def payments_of(session: Session, order: Order) -> list[Payment]:
+    return list(session.exec(select(Payment).where(Payment.order_id == order.id)
+                             .order_by(col(Payment.number))).all())
+
+
+def get_order(session: Session, public_id: str, user: User | None = None) -> Order:
+    """An order by its public id; with `user`, only that learner's (a stranger's id is simply not found)."""
+    order = session.exec(select(Order).where(Order.public_id == public_id)).first()
+    if order is None or (user is not None and order.user_id != user.id):
+        raise NotFound("There is no order with that reference.", code="order_not_found")
+    return order
+
+
+def order_by_session(session: Session, session_id: str, user: User | None = None) -> Order:
+    order = session.exec(select(Order).where(Order.provider_session_id == session_id)).first()
+    if order is None or (user is not None and order.user_id != user.id):
+        raise NotFound("There is no checkout at this address.", code="checkout_not_found")
+    return order
+
+
+@dataclass
+class OrderView:
+    order: Order
+    programme: Programme
+    offer: Offer
+    payments: list[Payment]
+    refunds: list[Refund]
+    user: User | None = None
+
+    @property
+    def refundable(self) -> int:
+        return sum(p.amount - p.amount_refunded for p in self.payments if p.status == PaymentStatus.paid.value)
+
+
+def order_views(session: Session, orders: list[Order], with_users: bool = False) -> list[OrderView]:
+    ids = [o.id for o in orders]
+    if not ids:
+        return []
+    programmes = {p.id: p for p in session.exec(select(Programme).where(
+        col(Programme.id).in_({o.programme_id for o in orders})))}
+    offers = {o.id: o for o in session.exec(select(Offer).where(col(Offer.id).in_({o.offer_id for o in orders})))}
+    payments: dict[int, list[Payment]] = {i: [] for i in ids}
+    for p in session.exec(select(Payment).where(col(Payment.order_id).in_(ids)).order_by(col(Payment.number))):
+        payments[p.order_id].append(p)
+    refunds: dict[int, list[Refund]] = {i: [] for i in ids}
+    for r in session.exec(select(Refund).where(col(Refund.order_id).in_(ids)).order_by(col(Refund.created_at))):
+        refunds[r.order_id].append(r)
+    users = {}
+    if with_users:
+        users = {u.id: u for u in session.exec(select(User).where(col(User.id).in_({o.user_id for o in orders})))}
+    return [OrderView(order=o, programme=programmes[o.programme_id], offer=offers[o.offer_id],
+                      payments=payments[o.id], refunds=refunds[o.id], user=users.get(o.user_id)) for o in orders]
+
+
+def orders_for(session: Session, user: User) -> list[OrderView]:
+    orders = session.exec(select(Order).where(Order.user_id == user.id, Order.status != OrderStatus.expired.value)
+                          .order_by(col(Order.created_at).desc())).all()
+    return order_views(session, list(orders))
+
+
+def all_orders(session: Session, *, status: str | None = None, search: str | None = None,
+               limit: int = 200) -> list[OrderView]:
+    query = select(Order).join(User, col(User.id) == col(Order.user_id)).order_by(col(Order.created_at).desc())
+    if status:
+        query = query.where(Order.status == status)
+    if search:
+        like = f"%{search.strip().lower()}%"
+        query = query.where(col(User.email).ilike(like) | col(Order.public_id).ilike(like))
+    return order_views(session, list(session.exec(query.limit(limit)).all()), with_users=True)
+
+
+# --- refunds ------------------------------------------------------------------------------------
+
+def refund(session: Session, order: Order, *, amount: int | None, by: User | None, reason: str | None = None,
+           provider: PaymentProvider | None = None) -> list[Refund]:
+    """Refund `amount` (None: everything still refundable) through the provider, newest payment first.
+    What the provider confirms arrives as charge.refunded events, which move the order and the
+    enrolment; with the offline provider that happens before this returns."""
+    provider = provider or get_provider()
+    paid = [p for p in payments_of(session, order) if p.status == PaymentStatus.paid.value]
+    refundable = sum(p.amount - p.amount_refunded for p in paid)
+    if refundable <= 0:
+        raise Conflict("Nothing on this order is left to refund.", code="nothing_to_refund")
+    wanted = refundable if amount is None else amount
+    if wanted < 1 or wanted > refundable:
+        raise Invalid(f"Refund between {format_money(1, order.currency)} and "
+                      f"{format_money(refundable, order.currency)}.", code="bad_refund_amount")
+    made: list[Refund] = []
+    left = wanted
+    for p in sorted(paid, key=lambda p: p.number, reverse=True):
+        take = min(left, p.amount - p.amount_refunded)
+        if take <= 0:
+            continue
+        try:
+            result = provider.refund(session, order, p, take)
+        except ProviderError as exc:
+            raise Conflict(f"The refund was not made: {exc}", code="provider_error") from exc
+        row = Refund(order_id=order.id, payment_id=p.id, amount=take, provider_refund_id=result.id,
+                     status=result.status, reason=reason, requested_by_id=by.id if by else None)
+        session.add(row)
+        made.append(row)
+        left -= take
+        if not left:
+            break
+    session.flush()
+    return made
+
+
+# --- the sweep ----------------------------------------------------------------------------------
+
+def sweep(session: Session, provider: PaymentProvider | None = None) -> dict[str, int]:
+    """Housekeeping that does not wait for an event: close checkouts left open past their expiry
+    (releasing their codes) and pause access where a failed instalment has outlived its grace period."""
+    from api.payments import lifecycle
+
+    provider = provider or get_provider()
+    now = utcnow()
+    stale = session.exec(select(Order).where(Order.status == OrderStatus.pending.value,
+                                             col(Order.expires_at) < now - timedelta(minutes=5))).all()
+    expired = 0
+    for order in stale:
+        try:
+            close_checkout(session, order, provider, note="Checkout expired.")
+            expired += 1
+        except Conflict:
+            continue
+    failing = session.exec(select(Order).join(Payment, col(Payment.order_id) == col(Order.id)).where(
+        Payment.status == PaymentStatus.failed.value, col(Order.suspended_for).is_(None)).distinct()).all()
+    suspended = sum(1 for order in failing if lifecycle.apply_grace(session, order, now))
+    session.flush()
+    return {"expired": expired, "suspended": suspended}
