@@ -86,7 +86,8 @@ def check_submit(request: Request, slug: str, check_slug: str, user: CurrentUser
         return render(request, "learning/check.html", exc.status_code, view=view, error=exc.message)
     a = outcome.attempt
     if outcome.programme_completed:
-        message = f"You passed with {a.score_percent}%, and you have completed {programme.display_title}!"
+        message = (f"You passed with {a.score_percent}%, and you have completed {programme.display_title}! "
+                   "Your certificate is ready: confirm your name on the Certificates page.")
     elif a.passed:
         message = f"You passed with {a.score_percent}%."
     else:
@@ -125,7 +126,8 @@ def lesson_complete(request: Request, slug: str, lesson_slug: str, user: Current
     except NotEnrolled as exc:
         return _no_access(request, exc)
     if done.programme_completed:
-        return redirect("/dashboard", f"Congratulations: you have completed {done.programme.display_title}!")
+        return redirect("/certificates", f"Congratulations: you have completed {done.programme.display_title}! "
+                        "Confirm your name and your certificate is issued.")
     item = done.progress.find("lesson", done.lesson.slug)
     _, nxt = done.progress.neighbours(item) if item else (None, None)
     target = nxt.url(slug) if nxt else f"/learn/{slug}/{lesson_slug}"

@@ -36,12 +36,17 @@ def live_server(tmp_path_factory):
     """Cadre served by `cadre serve` in a subprocess, migrated and loaded like `make run` does."""
     work = tmp_path_factory.mktemp("live")
     port = free_port()
+    # The real catalogue plus a one-lesson free programme that a journey can finish in seconds.
+    content = work / "content"
+    shutil.copytree(ROOT / "content", content)
+    shutil.copytree(Path(__file__).parent / "content-extra" / "programmes", content / "programmes", dirs_exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("CADRE_")}
     env.update({
         "CADRE_ENV": "development",
         "CADRE_DATABASE_URL": f"sqlite:///{work / 'cadre.db'}",
         "CADRE_VAR_DIR": str(work / "var"),
         "CADRE_KEYS_DIR": str(work / "keys"),
+        "CADRE_CONTENT_DIR": str(content),
         "CADRE_PORT": str(port),
         "CADRE_BASE_URL": f"http://127.0.0.1:{port}",
         "CADRE_EMAIL_BACKEND": "console",

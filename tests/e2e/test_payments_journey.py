@@ -46,9 +46,9 @@ def test_buy_acxs_in_full_with_special50_and_land_in_the_programme(page, demo_co
     expect(page.get_by_role("heading", level=1)).to_have_text("Pay for ACX Specialist")
     expect(page.get_by_text("Offline payment provider")).to_be_visible()
     page.get_by_role("button", name="Pay £430").click()
-    # After payment the learner is sent into the programme: /learn/acxs (the lesson player, built on the
-    # learning branch, takes them on to lesson 1).
-    expect(page).to_have_url(re.compile(r"/learn/acxs(/[a-z0-9-]+)?$"))
+    # After payment the learner lands in lesson 1.
+    expect(page).to_have_url(re.compile(r"/learn/acxs/what-customer-experience-is$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("What customer experience is")
 
     page.goto("/billing")
     order = page.get_by_role("region", name=re.compile("ACX Specialist"))

@@ -131,10 +131,12 @@ def test_the_page_says_when_the_programme_is_completed(client, browser, db, make
     last = items[-2]
     study_everything(client, db, "acxp", items, skip={last.slug})
     r = browser.post_form(f"/learn/acxp/{last.slug}", f"/learn/acxp/{last.slug}/complete")
-    assert r.headers["location"] == "/dashboard"
-    page = client.get("/dashboard").text
+    assert r.headers["location"] == "/certificates"
+    page = client.get("/certificates").text
     assert "Congratulations: you have completed Accredited Customer Experience Professional!" in page
-    assert "Completed on" in page and ">100%<" in page
+    assert "Your ACXP certificate is ready" in page
+    page = client.get("/dashboard").text
+    assert "Completed on" in page and ">100%<" in page and 'href="/certificates"' in page
 
 
 def test_a_declared_assessment_keeps_the_programme_from_completing(client, db, make_user, login, enrol, outline):

@@ -1,0 +1,83 @@
+"""A learner finishes a programme, confirms the name, downloads the PDF; an employer checks the
+link; an admin revokes; the same link says so at once. And `cadre verify` checks the download."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from playwright.sync_api import expect
+
+from tests.conftest import ROOT
+
+PASSWORD = "a-long-password-1"
+
+
+def _cli(live_server, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "api.cli", *args], env=live_server["env"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+
+
+def _log_in(page, email: str) -> None:
+    page.goto("/login")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+
+def test_complete_confirm_download_verify_revoke(page, browser_instance, live_server, tmp_path):
+    assert _cli(live_server, "users", "create", "zola@example.com", "--name", "Zola Budd",
+                "--password", PASSWORD).returncode == 0
+    assert _cli(live_server, "users", "create", "registrar2@example.com", "--name", "Reg Istrar",
+                "--password", PASSWORD, "--role", "admin").returncode == 0
+
+    _log_in(page, "zola@example.com")
+    page.goto("/programmes/e2e-mini")
+    page.get_by_role("button", name="Enrol for free").click()
+    page.get_by_role("link", name=re.compile("Start from the customer")).first.click()
+    page.get_by_role("button", name="Mark complete").click()
+
+    # Completed: the certificate waits for the name to be confirmed.
+    expect(page).to_have_url(re.compile(r"/certificates$"))
+    expect(page.get_by_role("heading", name="Your MINI certificate is ready")).to_be_visible()
+    page.get_by_label("Full name on the certificate").fill("Zola P. Budd")
+    page.get_by_label("This is my name exactly as it should appear").check()
+    page.get_by_role("button", name="Issue my certificate").click()
+    expect(page.get_by_role("status")).to_contain_text("Your MINI certificate is issued.")
+    number = page.locator("dd code").first.inner_text()
+    assert re.fullmatch(r"MINI-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", number)
+
+    with page.expect_download() as dl:
+        page.get_by_role("link", name="Download the PDF").click()
+    pdf = tmp_path / "certificate.pdf"
+    dl.value.save_as(pdf)
+    assert pdf.read_bytes().startswith(b"%PDF") and dl.value.suggested_filename == f"{number}.pdf"
+    with page.expect_download() as dl:
+        page.get_by_role("link", name=re.compile("signed credential")).click()
+    credential = tmp_path / "credential.json"
+    dl.value.save_as(credential)
+
+    # Another machine with only the file: `cadre verify` fetches the issuer's DID document and status list.
+    out = _cli(live_server, "verify", str(credential))
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "PASS  signature" in out.stdout and "VERIFIED." in out.stdout
+
+    verify_url = page.get_by_role("link", name=re.compile("verify")).inner_text()
+    employer = browser_instance.new_context(base_url=live_server["url"]).new_page()
+    employer.goto(verify_url)
+    expect(employer.get_by_role("heading", level=1)).to_have_text("Valid")
+    expect(employer.locator("dl.facts")).to_contain_text("Zola P. Budd")
+
+    admin = browser_instance.new_context(base_url=live_server["url"]).new_page()
+    _log_in(admin, "registrar2@example.com")
+    admin.goto(f"/admin/certificates?q={number}")
+    admin.get_by_label(f"Reason for {number}").fill("Issued to the wrong person")
+    admin.get_by_role("button", name="Revoke").click()
+    expect(admin.get_by_role("status")).to_contain_text(f"{number}: revoked.")
+
+    employer.reload()
+    expect(employer.get_by_role("heading", level=1)).to_have_text("Revoked")
+    expect(employer.locator("section.verify")).to_contain_text("Issued to the wrong person")
+    out = _cli(live_server, "verify", str(credential))
+    assert out.returncode == 1 and "revoked" in out.stdout
