@@ -78,6 +78,13 @@ class Settings(BaseSettings):
         return self.base_url.startswith("https://")
 
     @model_validator(mode="after")
+    def _base_url_follows_the_port(self) -> Settings:
+        # CADRE_PORT=8001 alone should give links (emails, verify URLs, the DID) on port 8001 too.
+        if "base_url" not in self.model_fields_set:
+            self.base_url = f"http://{self.host}:{self.port}"
+        return self
+
+    @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         if self.env == "production":
             problems = []
