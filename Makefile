@@ -35,5 +35,8 @@ test: install-test
 lint: install-test
 	$(BIN)/ruff check .
 
+bench: install-test
+	$(BIN)/python tests/bench/run.py
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

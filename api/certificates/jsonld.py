@@ -13,6 +13,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -370,6 +371,21 @@ def canonicalize(doc: dict[str, Any], limits: Limits = DEFAULT_LIMITS) -> str:
     if not isinstance(doc, dict):
         raise JsonLdError("a JSON-LD document must be a JSON object")
     check_limits(doc, limits)
+    # The same document always canonicalises the same way, and a verify page re-checks the same
+    # credential and status list on every view: remember recent results (errors are not cached).
+    try:
+        key = json.dumps(doc, sort_keys=True, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError):
+        return _canonicalize(doc, limits)
+    return _canonicalize_cached(key, limits)
+
+
+@lru_cache(maxsize=256)
+def _canonicalize_cached(key: str, limits: Limits) -> str:
+    return _canonicalize(json.loads(key), limits)
+
+
+def _canonicalize(doc: dict[str, Any], limits: Limits) -> str:
     expanded = expand_strict(doc)
     try:
         dataset = jsonld.to_rdf(expanded, {"base": None, "documentLoader": document_loader})
