@@ -75,14 +75,11 @@ def _counts(rule: dict[str, Any], items: list[Item]) -> tuple[int, int, int]:
     return summarise(rule, sum(i.done for i in lessons), len(lessons), sum(i.done for i in checks), len(checks))
 
 
-@dataclass
-class ModuleProgress:
-    id: int
-    slug: str
-    title: str
-    summary: str
+class _Counted:
+    """done / total / percent of whatever `items` the `rule` counts (a module or a whole programme)."""
+
     rule: dict[str, Any]
-    items: list[Item] = field(default_factory=list)
+    items: list[Item]
 
     @property
     def done(self) -> int:
@@ -98,7 +95,17 @@ class ModuleProgress:
 
 
 @dataclass
-class Progress:
+class ModuleProgress(_Counted):
+    id: int
+    slug: str
+    title: str
+    summary: str
+    rule: dict[str, Any]
+    items: list[Item] = field(default_factory=list)
+
+
+@dataclass
+class Progress(_Counted):
     programme: Programme
     rule: dict[str, Any]
     modules: list[ModuleProgress] = field(default_factory=list)
@@ -125,18 +132,6 @@ class Progress:
     @property
     def checks_total(self) -> int:
         return len(self._of(CHECK))
-
-    @property
-    def done(self) -> int:
-        return _counts(self.rule, self.items)[0]
-
-    @property
-    def total(self) -> int:
-        return _counts(self.rule, self.items)[1]
-
-    @property
-    def percent(self) -> int:
-        return _counts(self.rule, self.items)[2]
 
     def find(self, kind: str, slug: str) -> Item | None:
         return next((i for i in self.items if i.kind == kind and i.slug == slug), None)
