@@ -19,10 +19,15 @@ def _session() -> Session:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from api.core.config import get_settings
+    from api.core.config import DEV_SECRET, get_settings
 
     s = get_settings()
-    uvicorn.run("api.main:create_app", factory=True, host=args.host or s.host, port=args.port or s.port,
+    host = args.host or s.host
+    if s.secret_key == DEV_SECRET and host not in ("127.0.0.1", "localhost", "::1"):
+        # With the public development secret anyone could forge CSRF tokens and offline payment events.
+        print(f"Refusing to listen on {host} with the development secret: set CADRE_SECRET_KEY.", file=sys.stderr)
+        return 1
+    uvicorn.run("api.main:create_app", factory=True, host=host, port=args.port or s.port,
                 proxy_headers=True, log_level="warning", reload=args.reload)
     return 0
 

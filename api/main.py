@@ -20,7 +20,7 @@ from api.core import logging as cadre_logging
 from api.core.config import ROOT, get_settings
 from api.core.db import get_engine
 from api.core.errors import error_body, install_error_handlers
-from api.core.middleware import SecurityMiddleware
+from api.core.middleware import BodyLimitMiddleware, SecurityMiddleware
 from api.core.security import same_origin
 from api.halloffame import pages as halloffame_pages
 from api.halloffame import router as halloffame_router
@@ -50,6 +50,8 @@ def create_app() -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(SecurityMiddleware)
+    app.add_middleware(BodyLimitMiddleware, default=1024 * 1024,
+                       per_prefix={"/webhooks/": 512 * 1024, "/api/v1/verify": 256 * 1024})
     app.add_middleware(cadre_logging.RequestLogMiddleware)
 
     for r in API_ROUTERS:

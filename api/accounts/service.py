@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from api.accounts.models import AccountToken, LoginAttempt, Role, TokenPurpose, User, UserRole, UserSession
 from api.accounts.schemas import UserCreate, UserPublic
 from api.core import email as mail
+from api.core import ratelimit
 from api.core.config import get_settings
 from api.core.db import utcnow
 from api.core.errors import Conflict, Invalid, NotFound, TooManyRequests
@@ -105,7 +106,17 @@ def _link(path: str, raw: str) -> str:
     return f"{get_settings().base_url.rstrip('/')}{path}?token={raw}"
 
 
+MAILS_PER_ADDRESS_PER_HOUR = 5
+
+
+def _may_mail(session: Session, address: str) -> bool:
+    """Account emails (links, notices) to one address are capped, so nobody can flood an inbox in our name."""
+    return ratelimit.allow(session, f"mail:{normalise_email(address)}", MAILS_PER_ADDRESS_PER_HOUR, 3600)
+
+
 def send_verification(session: Session, user: User) -> None:
+    if not _may_mail(session, user.email):
+        return
     raw = _issue_token(session, user, TokenPurpose.verify_email)
     mail.queue(session, user.email, "Confirm your email address for Cadre",
                f"Hello {user.full_name},\n\nPlease confirm your email address by opening this link:\n\n"
@@ -136,13 +147,19 @@ def check_throttle(session: Session, email: str, ip: str) -> None:
     last_ok = session.exec(select(func.max(LoginAttempt.created_at))
                            .where(LoginAttempt.email == email, LoginAttempt.succeeded)).one()
     acct_since = max(since, last_ok) if last_ok else since
+    # Per account *and address*: a stranger elsewhere cannot lock the owner out by failing on purpose.
+    # Per account from every address, a higher cap still stops guessing spread over many machines.
     acct = session.exec(select(func.count(), func.min(LoginAttempt.created_at))
-                        .where(LoginAttempt.email == email, col(LoginAttempt.succeeded).is_(False),
-                               LoginAttempt.created_at > acct_since)).one()
+                        .where(LoginAttempt.email == email, LoginAttempt.ip == ip,
+                               col(LoginAttempt.succeeded).is_(False), LoginAttempt.created_at > acct_since)).one()
+    everywhere = session.exec(select(func.count(), func.min(LoginAttempt.created_at))
+                              .where(LoginAttempt.email == email, col(LoginAttempt.succeeded).is_(False),
+                                     LoginAttempt.created_at > acct_since)).one()
     by_ip = session.exec(select(func.count(), func.min(LoginAttempt.created_at))
                          .where(LoginAttempt.ip == ip, col(LoginAttempt.succeeded).is_(False),
                                 LoginAttempt.created_at > since)).one()
     for (count, oldest), limit, what in ((acct, s.login_max_failures_per_account, "this account"),
+                                         (everywhere, s.login_max_failures_per_account_everywhere, "this account"),
                                          (by_ip, s.login_max_failures_per_ip, "your network address")):
         if count >= limit:
             minutes = _minutes_until(oldest + window)
@@ -213,7 +230,7 @@ def end_all_sessions(session: Session, user: User, except_raw: str | None = None
 def request_password_reset(session: Session, email: str) -> None:
     """Always answers the same way, so the form cannot be used to find out who has an account."""
     user = get_by_email(session, email)
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or not _may_mail(session, user.email):
         return
     raw = _issue_token(session, user, TokenPurpose.reset_password)
     mail.queue(session, user.email, "Reset your Cadre password",
@@ -266,6 +283,9 @@ def request_email_change(session: Session, user: User, new_email: str, current_p
         raise Invalid("That is already your email address.", code="same_email")
     if get_by_email(session, new_email):
         raise Conflict("Another account already uses that email address.", code="email_taken")
+    if not _may_mail(session, new_email):
+        raise TooManyRequests("We have sent several emails to that address in the last hour. Try again later.",
+                              code="too_many_emails")
     raw = _issue_token(session, user, TokenPurpose.change_email, new_email=new_email)
     mail.queue(session, new_email, "Confirm your new email address for Cadre",
                f"Hello {user.full_name},\n\nConfirm that Cadre should use this address from now on:\n\n"

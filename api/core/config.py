@@ -39,8 +39,10 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
 
     session_days: int = 14
-    # Login throttling: this many failures in the window locks the account (or the address).
+    # Login throttling, per window: failures per account from one address, per account from every
+    # address, and per address across accounts.
     login_max_failures_per_account: int = 5
+    login_max_failures_per_account_everywhere: int = 50
     login_max_failures_per_ip: int = 20
     login_window_minutes: int = 15
 
@@ -92,6 +94,8 @@ class Settings(BaseSettings):
                 problems.append("CADRE_SECRET_KEY must be set to a random value of 32+ characters")
             if self.is_sqlite:
                 problems.append("CADRE_DATABASE_URL must point at PostgreSQL")
+            if not self.base_url.startswith("https://"):
+                problems.append("CADRE_BASE_URL must be https:// (session cookies are Secure only then)")
             if self.email_backend == "console":
                 problems.append("CADRE_EMAIL_BACKEND must be smtp")
             if self.payments_provider == "offline":

@@ -23,8 +23,8 @@ class RateLimitHit(SQLModel, table=True):
     count: int = 0
 
 
-def hit(session: Session, bucket: str, limit: int, window_seconds: int, what: str = "requests") -> None:
-    """Count one use of `bucket`; more than `limit` in the last `window_seconds` raises 429."""
+def _count(session: Session, bucket: str, window_seconds: int) -> tuple[float, int]:
+    """Count one use of `bucket`; return the uses in the last `window_seconds` and when the window ends."""
     now = utcnow()
     start_ts = int(now.timestamp()) // window_seconds * window_seconds
     start = datetime.fromtimestamp(start_ts, tz=now.tzinfo)
@@ -39,7 +39,18 @@ def hit(session: Session, bucket: str, limit: int, window_seconds: int, what: st
         RateLimitHit.bucket == bucket[:160],
         RateLimitHit.window_start == datetime.fromtimestamp(start_ts - window_seconds, tz=now.tzinfo))).first() or 0
     elapsed = now.timestamp() - start_ts
-    if count + previous * (1 - elapsed / window_seconds) > limit:
-        retry = start_ts + window_seconds - int(now.timestamp())
-        raise TooManyRequests(f"Too many {what} from your address. Wait {retry} seconds and try again.",
+    return count + previous * (1 - elapsed / window_seconds), start_ts + window_seconds - int(now.timestamp())
+
+
+def allow(session: Session, bucket: str, limit: int, window_seconds: int) -> bool:
+    """Count one use; False when that makes more than `limit` in the last `window_seconds`."""
+    used, _ = _count(session, bucket, window_seconds)
+    return used <= limit
+
+
+def hit(session: Session, bucket: str, limit: int, window_seconds: int, what: str = "requests") -> None:
+    """Count one use of `bucket`; more than `limit` in the last `window_seconds` raises 429."""
+    used, retry = _count(session, bucket, window_seconds)
+    if used > limit:
+        raise TooManyRequests(f"Too many {what} from your address. Wait {max(retry, 1)} seconds and try again.",
                               code="rate_limited", headers={"Retry-After": str(max(retry, 1))})

@@ -17,6 +17,7 @@ from api.payments import lifecycle, service
 from api.payments.models import OrderStatus
 from api.payments.providers import ProviderError, get_provider
 from api.payments.providers.offline import OfflineProvider
+from api.payments.router import limit_code_tries
 
 router = APIRouter(dependencies=[Depends(csrf_protect), Depends(optional_user)], include_in_schema=False)
 
@@ -57,12 +58,14 @@ def success(request: Request, session: SessionDep, user: CurrentUser, order: str
 @router.get("/checkout/{slug}")
 def checkout_page(request: Request, slug: str, session: SessionDep, user: CurrentUser, offer: str | None = None,
                   code: str | None = None):
+    limit_code_tries(request, session, code)
     return _checkout_page(request, session, user, slug, offer, code)
 
 
 @router.post("/checkout/{slug}")
 def checkout(request: Request, slug: str, session: SessionDep, user: CurrentUser, offer: str = Form(""),
              code: str = Form("")):
+    limit_code_tries(request, session, code)
     try:
         order = service.start_checkout(session, user=user, programme_slug=slug, offer_slug=offer or None,
                                        code_text=code or None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Header, Request, status
 
 from api.accounts.deps import AdminUser, CurrentUser, OptionalUser
+from api.core import ratelimit
 from api.core.db import SessionDep
 from api.core.errors import CadreError
 from api.payments import codes, events, service
@@ -21,6 +22,7 @@ from api.payments.schemas import (
     WebhookAck,
 )
 
+CODE_TRIES_PER_10_MINUTES = 30
 router = APIRouter(prefix="/api/v1/payments", tags=["payments"])
 webhooks = APIRouter(tags=["payments"])
 
@@ -28,6 +30,13 @@ webhooks = APIRouter(tags=["payments"])
 class ProviderUnavailable(CadreError):
     status_code = 502
     code = "provider_unavailable"
+
+
+def limit_code_tries(request: Request, session, code: str | None) -> None:
+    """Codes are words people choose: cap the guesses per address."""
+    if code and code.strip():
+        ip = request.client.host if request.client else "unknown"
+        ratelimit.hit(session, f"code:{ip}", CODE_TRIES_PER_10_MINUTES, 600, "discount code tries")
 
 
 def quote_public(q: service.Quote) -> QuotePublic:
@@ -63,10 +72,11 @@ def code_public(row: codes.CodeRow) -> CodePublic:
 
 
 @router.get("/quote", response_model=QuotePublic)
-def get_quote(session: SessionDep, user: OptionalUser, programme: str, offer: str | None = None,
+def get_quote(request: Request, session: SessionDep, user: OptionalUser, programme: str, offer: str | None = None,
               code: str | None = None) -> QuotePublic:
     """The price of an offer after a code, or why the code does not apply. Anyone may ask; a logged-in
     learner's own earlier uses of the code are taken into account."""
+    limit_code_tries(request, session, code)
     return quote_public(service.quote(session, programme_slug=programme, offer_slug=offer, code_text=code, user=user))
 
 

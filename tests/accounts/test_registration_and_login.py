@@ -151,3 +151,25 @@ def test_cross_site_api_post_with_cookie_is_refused(client, make_user, login):
     r = client.post("/api/v1/auth/logout-everywhere", headers={"Origin": "https://evil.example"})
     assert r.status_code == 403 and r.json()["error"]["code"] == "cross_site"
     assert client.get("/api/v1/auth/me").status_code == 200
+
+
+def test_a_stranger_failing_on_purpose_does_not_lock_the_owner_out(app, make_user):
+    from fastapi.testclient import TestClient
+
+    make_user("owner@example.com")
+    with TestClient(app, client=("203.0.113.9", 5000)) as stranger:
+        for _ in range(6):
+            stranger.post("/api/v1/auth/login", json={"email": "owner@example.com", "password": "guess-guess"})
+        r = stranger.post("/api/v1/auth/login", json={"email": "owner@example.com", "password": "guess-guess"})
+        assert r.status_code == 429
+    with TestClient(app, client=("198.51.100.7", 5000)) as owner:
+        r = owner.post("/api/v1/auth/login", json={"email": "owner@example.com", "password": "correct-horse-battery"})
+        assert r.status_code == 200
+
+
+def test_account_emails_to_one_address_are_capped(client, make_user, mailbox):
+    make_user("flooded@example.com")
+    for _ in range(8):
+        assert client.post("/api/v1/auth/password-reset/request", json={"email": "flooded@example.com"}).status_code \
+            == 202
+    assert len(mailbox.to("flooded@example.com")) == 5

@@ -94,6 +94,7 @@ def test_production_refuses_default_secret_and_sqlite(monkeypatch):
     for problem in ("CADRE_SECRET_KEY", "CADRE_DATABASE_URL", "CADRE_EMAIL_BACKEND"):
         assert problem in str(exc.value)
     ok = Settings(env="production", secret_key="x" * 40, database_url="postgresql+psycopg://db/cadre",
+                  base_url="https://cadre.example.org",
                   email_backend="smtp", stripe_secret_key="sk_live_x", stripe_webhook_secret="whsec_x")
     assert ok.env == "production"
 
@@ -104,3 +105,12 @@ def test_api_docs_are_served_without_a_cdn(client):
     assert client.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
     spec = client.get("/openapi.json").json()
     assert "/api/v1/programmes" in spec["paths"] and "/api/v1/auth/login" in spec["paths"]
+
+
+def test_serve_refuses_the_development_secret_off_loopback(monkeypatch, capsys):
+    from api.cli import main
+    from api.core.config import DEV_SECRET, get_settings
+
+    monkeypatch.setattr(get_settings(), "secret_key", DEV_SECRET)
+    assert main(["serve", "--host", "0.0.0.0"]) == 1  # noqa: S104 - the point of the test
+    assert "development secret" in capsys.readouterr().err

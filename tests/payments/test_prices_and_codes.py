@@ -86,3 +86,9 @@ def test_codes_are_case_insensitive_and_unique(db):
     assert codes.get(db, "SPRING-24") is not None
     with pytest.raises(Exception, match="already exists"):
         codes.create(db, code="spring-24", amount_off=100, currency="GBP")
+
+
+def test_guessing_codes_is_rate_limited(client):
+    codes = [client.get("/api/v1/payments/quote", params={"programme": "acxs", "code": f"GUESS{i}"}).status_code
+             for i in range(31)]
+    assert codes[:30] == [200] * 30 and codes[30] == 429
