@@ -43,8 +43,10 @@ def _own(session, slug: str, user) -> object:
 
 @router.get("/certificates")
 def my_certificates(request: Request, user: CurrentUser, session: SessionDep):
-    return render(request, "certificates/mine.html", certs=service.mine(session, user),
-                  ready=service.ready_to_issue(session, user), effective=service.effective_status, errors={})
+    ready = service.ready_to_issue(session, user)
+    return render(request, "certificates/mine.html", certs=service.mine(session, user), ready=ready,
+                  held=service.held_for_payment(session, user, [p.id for _, p in ready]),
+                  effective=service.effective_status, errors={})
 
 
 @router.post("/certificates/issue/{programme_slug}")
@@ -60,8 +62,10 @@ def confirm_and_issue(request: Request, programme_slug: str, user: CurrentUser, 
         cert = service.issue(session, user=user, programme=programme, holder_name=holder_name,
                              enrolment=ready[programme.id])
     except CadreError as exc:
+        ready = service.ready_to_issue(session, user)
         return render(request, "certificates/mine.html", exc.status_code if exc.status_code != 400 else 422,
-                      certs=service.mine(session, user), ready=service.ready_to_issue(session, user),
+                      certs=service.mine(session, user), ready=ready,
+                      held=service.held_for_payment(session, user, [p.id for _, p in ready]),
                       effective=service.effective_status, errors={programme.slug: exc.message})
     return redirect(f"/certificates/{cert.slug}", f"Your {programme.code} certificate is issued.")
 

@@ -127,6 +127,13 @@ def ready_to_issue(session: Session, user: User) -> list[tuple[Enrolment, Progra
     return list(rows)
 
 
+def held_for_payment(session: Session, user: User, programme_ids: list[int]) -> set[int]:
+    """Programmes whose certificate waits for an overdue instalment to be paid."""
+    from api.payments import service as payments_service
+
+    return payments_service.in_arrears(session, user.id, programme_ids)
+
+
 def clean_holder_name(name: str) -> str:
     name = " ".join((name or "").split())
     if not name or len(name) > 200:
@@ -142,6 +149,9 @@ def issue(session: Session, *, user: User, programme: Programme, holder_name: st
     holder_name = clean_holder_name(holder_name)
     if issued_by is not None and not (reason or "").strip():
         raise Invalid("Give a reason for issuing a certificate by hand.", code="reason_required")
+    if issued_by is None and programme.id in held_for_payment(session, user, [programme.id]):
+        raise Conflict("Your certificate is issued once the overdue instalment is paid: see your billing page.",
+                       code="payment_overdue")
     now = now or utcnow()
     generation = renews.generation + 1 if renews else 1
     if renews is None:
@@ -219,6 +229,39 @@ def change_status(session: Session, cert: Certificate, action: str, reason: str,
     session.add(CertificateEvent(certificate_id=cert.id, kind=action, reason=reason, actor_id=actor.id))
     session.flush()
     return cert
+
+
+PAYMENT_HOLD = "Payment overdue"
+
+
+def suspend_for_payment(session: Session, user_id: int, programme_id: int, reason: str) -> bool:
+    """Hold the learner's current certificate for a programme while an instalment is overdue."""
+    changed = False
+    for cert in session.exec(select(Certificate).where(Certificate.user_id == user_id,
+                                                       Certificate.programme_id == programme_id,
+                                                       Certificate.status == CertificateStatus.active.value)):
+        cert.status, cert.status_reason = CertificateStatus.suspended.value, f"{PAYMENT_HOLD}: {reason}"
+        cert.status_changed_at = utcnow()
+        session.add(cert)
+        session.add(CertificateEvent(certificate_id=cert.id, kind="suspend", reason=cert.status_reason))
+        changed = True
+    session.flush()
+    return changed
+
+
+def reinstate_after_payment(session: Session, user_id: int, programme_id: int) -> bool:
+    """Lift a payment hold (and only a payment hold: an admin's suspension stays)."""
+    changed = False
+    for cert in session.exec(select(Certificate).where(Certificate.user_id == user_id,
+                                                       Certificate.programme_id == programme_id,
+                                                       Certificate.status == CertificateStatus.suspended.value)):
+        if (cert.status_reason or "").startswith(PAYMENT_HOLD):
+            cert.status, cert.status_reason, cert.status_changed_at = CertificateStatus.active.value, None, utcnow()
+            session.add(cert)
+            session.add(CertificateEvent(certificate_id=cert.id, kind="reinstate", reason="Overdue instalment paid"))
+            changed = True
+    session.flush()
+    return changed
 
 
 def set_private(session: Session, cert: Certificate, private: bool) -> None:

@@ -146,17 +146,23 @@ def apply_grace(session: Session, order: Order, now: datetime | None = None) -> 
     now = now or utcnow()
     overdue = [p for p in payments_of(session, order) if (end := grace_ends(p)) is not None and end <= now]
     enrolment = _enrolment(session, order)
+    from api.certificates import service as certificates_service
+
     if overdue and order.suspended_for is None and enrolment is not None:
         p = overdue[0]
         reason = (f"Instalment {p.number} of {order.instalment_count} failed on {p.failed_at:%-d %B %Y} and is "
                   "still unpaid")
-        if learning_service.suspend(session, enrolment, reason):
+        # A learner who already finished keeps nothing to study, but their certificate is held too.
+        paused = learning_service.suspend(session, enrolment, reason)
+        held = certificates_service.suspend_for_payment(session, order.user_id, order.programme_id, reason)
+        if paused or held:
             order.suspended_for = SUSPENDED_FOR_INSTALMENT
             _touch(session, order)
             return True
     if not overdue and order.suspended_for == SUSPENDED_FOR_INSTALMENT:
         if enrolment is not None:
             learning_service.reinstate(session, enrolment, "Missed instalment paid")
+        certificates_service.reinstate_after_payment(session, order.user_id, order.programme_id)
         order.suspended_for = None
         _touch(session, order)
     return False

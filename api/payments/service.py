@@ -246,6 +246,17 @@ def payments_of(session: Session, order: Order) -> list[Payment]:
                              .order_by(col(Payment.number))).all())
 
 
+def in_arrears(session: Session, user_id: int, programme_ids: list[int]) -> set[int]:
+    """Programmes among `programme_ids` for which the learner has a failed instalment still unpaid:
+    their certificate is withheld until it is paid."""
+    if not programme_ids:
+        return set()
+    rows = session.exec(select(Order.programme_id).join(Payment, col(Payment.order_id) == col(Order.id)).where(
+        Order.user_id == user_id, col(Order.programme_id).in_(programme_ids),
+        Payment.status == PaymentStatus.failed.value)).all()
+    return set(rows)
+
+
 def get_order(session: Session, public_id: str, user: User | None = None) -> Order:
     """An order by its public id; with `user`, only that learner's (a stranger's id is simply not found)."""
     order = session.exec(select(Order).where(Order.public_id == public_id)).first()

@@ -210,3 +210,47 @@ def test_offline_events_go_through_the_webhook_record(browser, learner, special5
     order = _order(db, learner)
     types = [e.type for e in db.exec(select(WebhookEvent).where(WebhookEvent.order_id == order.id))]
     assert sorted(types) == ["checkout.session.completed", "invoice.paid"]
+
+
+def test_a_certificate_is_withheld_while_an_instalment_is_overdue(client, browser, learner, special50, db):
+    """Finish the course on a plan, miss an instalment: no certificate until it is paid, and a
+    certificate already issued is held past the grace period and given back once paid."""
+    from datetime import timedelta
+
+    from api.certificates import service as certificates_service
+    from api.learning.models import EnrolmentStatus
+    from api.payments import service
+
+    offline = _start(browser, offer="instalments")
+    browser.post_form(offline, action="pay")
+    order = _order(db, learner)
+    enrolment = learning_service.get_enrolment(db, learner.id, order.programme_id)
+    enrolment.status = EnrolmentStatus.completed.value  # studied to the end
+    db.add(enrolment)
+    db.commit()
+    browser.post_form(offline, action="fail_next")  # instalment 2 fails
+
+    page = client.get("/certificates").text
+    assert "issued once the overdue instalment is paid" in page and "Issue my certificate" not in page
+    r = browser.post_form("/certificates", "/certificates/issue/acxs", holder_name=learner.full_name, confirm="yes")
+    assert "overdue instalment" in r.text and certificates_service.mine(db, learner) == []
+
+    browser.post_form(offline, action="pay_next")  # paid on retry
+    r = browser.post_form("/certificates", "/certificates/issue/acxs", holder_name=learner.full_name, confirm="yes")
+    assert r.status_code == 303
+    [(cert, _)] = certificates_service.mine(db, learner)
+
+    browser.post_form(offline, action="fail_next")  # instalment 3 fails, and stays unpaid past the grace
+    failed = db.exec(select(Payment).where(Payment.order_id == order.id, Payment.status == "failed")).one()
+    failed.failed_at -= timedelta(days=8)
+    db.add(failed)
+    db.commit()
+    assert service.sweep(db)["suspended"] == 1
+    db.refresh(cert)
+    assert cert.status == "suspended" and "Instalment 3 of 4" in cert.status_reason
+    assert "<h1 id=\"result\">Suspended</h1>" in client.get(f"/verify/{cert.slug}").text
+
+    browser.post_form(offline, action="pay_next")
+    db.refresh(cert)
+    assert cert.status == "active"
+    assert "<h1 id=\"result\">Valid</h1>" in client.get(f"/verify/{cert.slug}").text
