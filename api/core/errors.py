@@ -113,6 +113,17 @@ def install_error_handlers(app: FastAPI) -> None:
             message = "There is nothing at this address."
         return _render(request, exc.status_code, code, message, getattr(exc, "headers", None))
 
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        # The traceback goes to the log (the server re-raises after this answer); the client gets the
+        # request id to quote, and never the internals.
+        from api.core.logging import request_id
+
+        rid = request_id.get() or "-"
+        return _render(request, 500, "internal_error",
+                       f"Something went wrong on our side. It has been logged; quote request id {rid} if you "
+                       "contact us.")
+
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
         fields = []

@@ -6,6 +6,8 @@ import copy
 import hashlib
 from datetime import UTC, datetime
 
+import pytest
+
 from api.certificates.dataintegrity import (
     add_proof,
     hash_data,
@@ -153,3 +155,14 @@ def test_1edtech_credential_with_changed_achievement_fails(vectors):
 
     assert [c.name for c in result.failures] == ["signature"]
     assert "changed after it was signed" in result.failures[0].reason
+
+
+def test_bundled_vectors_match_the_shared_originals():
+    from tests.certificates.conftest import SHARED_VECTORS, VECTORS
+
+    if not SHARED_VECTORS.is_dir():
+        pytest.skip("shared/ob3-test-vectors is not beside the repo; the bundled copy is used as is")
+    for original in SHARED_VECTORS.rglob("*"):
+        if original.is_file():
+            copy = VECTORS / original.relative_to(SHARED_VECTORS)
+            assert copy.read_bytes() == original.read_bytes(), f"{copy} differs from {original}"

@@ -114,3 +114,39 @@ def test_serve_refuses_the_development_secret_off_loopback(monkeypatch, capsys):
     monkeypatch.setattr(get_settings(), "secret_key", DEV_SECRET)
     assert main(["serve", "--host", "0.0.0.0"]) == 1  # noqa: S104 - the point of the test
     assert "development secret" in capsys.readouterr().err
+
+
+def test_an_unexpected_error_still_answers_in_the_standard_shape(app):
+    from fastapi.testclient import TestClient
+
+    @app.get("/api/v1/boom", include_in_schema=False)
+    def boom():
+        raise RuntimeError("internal detail that must not leak")
+
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = c.get("/api/v1/boom")
+    assert r.status_code == 500
+    body = r.json()["error"]
+    assert body["code"] == "internal_error" and "request id" in body["message"]
+    assert "internal detail" not in r.text
+
+
+def test_readiness_fails_when_the_database_is_gone(app, monkeypatch):
+    from fastapi.testclient import TestClient
+    from sqlalchemy import create_engine
+
+    import api.main
+
+    monkeypatch.setattr(api.main, "get_engine", lambda: create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none"))
+    with TestClient(app) as c:
+        r = c.get("/readyz")
+    assert r.status_code == 503 and r.json()["error"]["code"] == "not_ready"
+
+
+def test_session_cookie_is_secure_under_https(client, make_user, monkeypatch):
+    from api.core.config import get_settings
+
+    make_user("https@example.com")
+    monkeypatch.setattr(get_settings(), "base_url", "https://cadre.example.org")
+    r = client.post("/api/v1/auth/login", json={"email": "https@example.com", "password": "correct-horse-battery"})
+    assert "Secure" in r.headers["set-cookie"]
