@@ -19,6 +19,8 @@ def render(cert: Certificate, programme: Programme, verify_url: str, issuer_name
     pdf.set_title(f"{programme.code} certificate {cert.number}")
     pdf.set_author(issuer_name)
     pdf.set_creator("Cadre")
+    pdf.set_subject(f"{cert.holder_name}: {programme.title} ({programme.code})")
+    pdf.set_keywords(verify_url)
     # DejaVu covers the names people have (accents, Cyrillic, Greek...), unlike the PDF core fonts.
     pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
     pdf.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))

@@ -102,6 +102,11 @@ def test_pdf_and_linkedin(client, issued, login):
     r = client.get(f"/certificates/{cert.slug}/certificate.pdf")
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
     assert r.content.startswith(b"%PDF") and len(r.content) > 5000
+    assert f"/Title ({programme.code} certificate {cert.number})".encode() in r.content
+    unescaped = r.content.replace(b"\\(", b"(").replace(b"\\)", b")")  # PDF strings escape parentheses
+    assert f"/Subject ({cert.holder_name}: {programme.title} ({programme.code}))".encode() in unescaped
+    assert f"/Keywords (http://testserver/verify/{cert.slug})".encode() in r.content
+    assert b"/Subtype /Image" in r.content  # the QR code
     assert f"{cert.number}.pdf" in r.headers["content-disposition"]
     page = client.get(f"/certificates/{cert.slug}").text
     m = re.search(r'href="(https://www\.linkedin\.com/profile/add\?[^"]+)"', page)

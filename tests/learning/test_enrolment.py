@@ -68,3 +68,22 @@ def test_suspend_and_reinstate(db, make_user):
     assert service.suspend(db, e, "instalment 2 failed") and not service.has_access(e)
     assert service.reinstate(db, e) and service.has_access(e)
     assert service.reinstate(db, e) is False
+
+
+def test_an_expired_prerequisite_does_not_open_the_next_rung(db, make_user):
+    from datetime import timedelta
+
+    from api.certificates import service as certificates_service
+    from api.core.db import utcnow
+
+    user = make_user()
+    acxp = catalog_service.get_by_slug(db, "acxp")
+    acxm = catalog_service.get_by_slug(db, "acxm")
+    e = service.enrol(db, user_id=user.id, programme_id=acxp.id, source=EnrolmentSource.purchase)
+    e.status = EnrolmentStatus.completed.value
+    db.flush()
+    cert = certificates_service.issue(db, user=user, programme=acxp, holder_name=user.full_name, enrolment=e,
+                                      now=utcnow() - timedelta(days=800))  # current for 24 months: lapsed
+    assert certificates_service.effective_status(cert) == "expired"
+    with pytest.raises(service.PrerequisiteMissing):
+        service.enrol(db, user_id=user.id, programme_id=acxm.id, source=EnrolmentSource.purchase)

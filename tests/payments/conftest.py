@@ -88,7 +88,6 @@ STRIPE_TEST_WEBHOOK_SECRET = "whsec_test_cadre_localstripe"
 def localstripe(tmp_path_factory):
     """localstripe (GPL; a test-only dependency) in a subprocess on a free port, answering on 127.0.0.1."""
     import os
-    import shutil
     import subprocess
     import sys
     from pathlib import Path
@@ -97,15 +96,19 @@ def localstripe(tmp_path_factory):
 
     from tests.conftest import free_port
 
-    exe = shutil.which("localstripe", path=str(Path(sys.executable).parent)) or shutil.which("localstripe")
-    if exe is None:
+    try:
+        import localstripe.server  # noqa: F401
+    except ImportError:
         pytest.skip("localstripe is not installed (pip install -e '.[test]')")
     port = free_port()
     work = tmp_path_factory.mktemp("localstripe")
     pickle = Path("/tmp/localstripe.pickle")  # noqa: S108 - localstripe's own fixed path
     existed = pickle.exists()
     log = open(work / "localstripe.log", "w")  # noqa: SIM115 - closed at teardown
-    proc = subprocess.Popen([exe, "--port", str(port), "--from-scratch"], cwd=work, stdout=log,
+    # Its own `localstripe` command listens on every interface; serve its app on loopback only.
+    serve = ("import sys; from aiohttp import web; from localstripe.server import app; "
+             "web.run_app(app, host='127.0.0.1', port=int(sys.argv[1]), print=None)")
+    proc = subprocess.Popen([sys.executable, "-c", serve, str(port)], cwd=work, stdout=log,
                             stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 20
