@@ -7,7 +7,6 @@ from fastapi import Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import text
 
 import api.models  # noqa: F401  - every table registered before anything queries
 from api.accounts import pages as accounts_pages
@@ -75,9 +74,16 @@ def create_app() -> FastAPI:
 
     @app.get("/readyz", include_in_schema=False)
     def readyz():
+        # A bare DBAPI round trip, outside any transaction: readiness must not queue behind writers.
         try:
-            with get_engine().connect() as conn:
-                conn.execute(text("SELECT 1"))
+            raw = get_engine().raw_connection()
+            try:
+                cursor = raw.cursor()
+                cursor.execute("SELECT 1")
+                cursor.close()
+                raw.rollback()  # PostgreSQL opened a transaction for the SELECT; end it
+            finally:
+                raw.close()
         except Exception:
             return JSONResponse(error_body("not_ready", "The database is not reachable."), status_code=503)
         return {"status": "ready", "database": "sqlite" if settings.is_sqlite else "postgresql"}
