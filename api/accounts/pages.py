@@ -80,7 +80,14 @@ def logout(request: Request, session: SessionDep):
 
 
 @router.get("/verify-email")
-def verify_email(request: Request, session: SessionDep, token: str = ""):
+def verify_email_page(request: Request, token: str = ""):
+    # Confirming takes a click (a POST): mail scanners that open links must not spend the token.
+    return render(request, "accounts/confirm_action.html", title="Confirm your email address",
+                  action="/verify-email", token=token, button="Confirm my email address")
+
+
+@router.post("/verify-email")
+def verify_email(request: Request, session: SessionDep, token: str = Form("")):
     try:
         user = service.verify_email(session, token)
     except CadreError as exc:
@@ -120,7 +127,8 @@ def reset(request: Request, session: SessionDep, token: str = Form(""), new_pass
 
 @router.get("/confirm-email-change")
 def confirm_email_page(request: Request, token: str = ""):
-    return render(request, "accounts/confirm_email.html", token=token)
+    return render(request, "accounts/confirm_action.html", title="Confirm your new email address",
+                  action="/confirm-email-change", token=token, button="Use this address for my account")
 
 
 @router.post("/confirm-email-change")
