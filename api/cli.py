@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from sqlmodel import Session
 
@@ -287,7 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     content = sub.add_parser("content", help="the catalogue in content/").add_subparsers(dest="c", required=True)
     p = content.add_parser("sync", help="validate content/ and upsert it by slug")
     p.add_argument("--check", action="store_true", help="validate only, change nothing")
-    p.add_argument("--path", type=__import__("pathlib").Path, help="content folder (default CADRE_CONTENT_DIR)")
+    p.add_argument("--path", type=Path, help="content folder (default CADRE_CONTENT_DIR)")
     p.add_argument("-v", "--verbose", action="store_true", help="list every change")
     p.set_defaults(func=cmd_content_sync)
 
@@ -315,8 +316,8 @@ def build_parser() -> argparse.ArgumentParser:
     keys.add_parser("list", help="published keys").set_defaults(func=cmd_keys)
 
     p = sub.add_parser("verify", help="verify a credential file without the database")
-    p.add_argument("file", type=__import__("pathlib").Path)
-    p.add_argument("--did-document", type=__import__("pathlib").Path,
+    p.add_argument("file", type=Path)
+    p.add_argument("--did-document", type=Path,
                    help="the issuer's DID document (did.json) instead of fetching it")
     p.add_argument("--offline", action="store_true", help="fetch nothing: status is reported as not checked")
     p.set_defaults(func=cmd_verify)

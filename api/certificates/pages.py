@@ -3,6 +3,8 @@ the public verify pages for employers, and the admin page (issue, revoke, suspen
 
 from __future__ import annotations
 
+import json
+
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
@@ -94,7 +96,7 @@ def certificate_pdf(slug: str, user: CurrentUser, session: SessionDep):
 @router.get("/certificates/{slug}/credential.json")
 def certificate_json(slug: str, user: CurrentUser, session: SessionDep):
     cert = _own(session, slug, user)
-    return Response(__import__("json").dumps(cert.credential, indent=2, ensure_ascii=False),
+    return Response(json.dumps(cert.credential, indent=2, ensure_ascii=False),
                     media_type="application/ld+json",
                     headers={"Content-Disposition": f'attachment; filename="{cert.number}.json"'})
 

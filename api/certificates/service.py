@@ -53,8 +53,14 @@ def new_number(code: str) -> str:
 
 
 def normalise_number(text: str) -> str:
+    """Forgive what people mistype: spaces, case, and O/I/L in the random groups (which never use
+    them). The programme code before the groups is kept as it is: COIM, OIV and ACX-MENTOR have them."""
     text = re.sub(r"\s+", "", text or "").upper()
-    return text.replace("O", "0").replace("I", "1").replace("L", "1") if text.count("-") >= 3 else text
+    parts = text.split("-")
+    if len(parts) < 4:
+        return text
+    groups = [g.replace("O", "0").replace("I", "1").replace("L", "1") for g in parts[-3:]]
+    return "-".join([*parts[:-3], *groups])
 
 
 def _fold(text: str) -> str:

@@ -87,6 +87,14 @@ def test_lookup_by_number_and_surname(client, browser, issued):
     assert "No certificate matches" in wrong_name.text and "No certificate matches" in wrong_number.text
 
 
+def test_lookup_forgives_misread_characters_but_keeps_the_programme_code(client, browser, issued):
+    _, _, cert = issued("coim", name="Ifeoma Okoli")
+    assert cert.number.startswith("COIM-")
+    typed = cert.number.lower().replace("0", "o").replace("1", "l").replace("-", " - ")
+    r = browser.post_form("/verify", number=typed, surname="Okoli")
+    assert r.status_code == 303 and r.headers["location"] == f"/verify/{cert.slug}"
+
+
 def test_lookups_are_rate_limited(client, issued):
     _, _, cert = issued()
     codes = [client.get(f"/api/v1/credentials/guess-{i}").status_code for i in range(60)]
