@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run install install-test test lint bench clean
+.PHONY: run install install-test test lint bench soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ lint: install-test
 
 bench: install-test
 	$(BIN)/python tests/bench/run.py
+
+# Concurrent learner journeys against a real server (SOAK_CLIENTS, SOAK_SECONDS; SOAK_DATABASES=sqlite to skip PostgreSQL)
+SOAK_DATABASES ?= sqlite postgres
+soak: install-test
+	$(BIN)/python tests/bench/soak.py $(SOAK_DATABASES)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
