@@ -134,17 +134,17 @@ def test_did_document_and_key_rotation_keep_old_credentials_verifying(client, db
     _, _, old = issued(email="old@example.com")
     doc = client.get("/.well-known/did.json").json()
     assert doc["id"] == "did:web:testserver"
-    assert old.credential["proof"]["verificationMethod"] in doc["assertionMethod"]
+    assert old.credential["proof"][0]["verificationMethod"] in doc["assertionMethod"]
     before = keystore.current_key()
     try:
         keystore.rotate_key()
         _, _, new = issued(email="new@example.com")
         doc = client.get("/.well-known/did.json").json()
         assert len(doc["assertionMethod"]) >= 2
-        assert new.credential["proof"]["verificationMethod"] != old.credential["proof"]["verificationMethod"]
+        assert new.credential["proof"][0]["verificationMethod"] != old.credential["proof"][0]["verificationMethod"]
         assert signing.verify(db, old.credential).verified and signing.verify(db, new.credential).verified
         jwks = client.get("/.well-known/jwks.json").json()
-        assert {k["kid"] for k in jwks["keys"]} >= {old.credential["proof"]["verificationMethod"]}
+        assert {k["kid"] for k in jwks["keys"]} >= {old.credential["proof"][0]["verificationMethod"]}
     finally:
         assert before.status == "current"
 
