@@ -127,3 +127,19 @@ def test_refresh_after_a_key_change_reverifies_only_what_changed(db, issued, mon
     for cert in (one, two):
         db.refresh(cert)
         assert {c["name"]: c["status"] for c in cert.verification["checks"]}["verification method"] == "fail"
+
+
+def test_cadre_keys_rotate_rechecks_stored_results(db, issued, monkeypatch, capsys, signature_work):
+    from contextlib import nullcontext
+
+    from api import cli
+
+    _, _, cert = issued()
+    monkeypatch.setattr(cli, "_session", lambda: nullcontext(db))
+    before = signature_work["verify_proof"]
+    assert cli.main(["keys", "rotate"]) == 0
+    out = capsys.readouterr().out
+    assert "Stored verification results checked against the published keys; 0 verified again." in out
+    assert signature_work["verify_proof"] == before  # the old key stays published: nothing to redo
+    db.refresh(cert)
+    assert stored.check(db, cert).verified
