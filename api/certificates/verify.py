@@ -386,8 +386,9 @@ def _check_status(credential, resolve_did, fetch_status, now, profile, limits) -
         if is_set:
             if entry.status_purpose == "revocation":
                 return Check("status", "fail", "The issuer has revoked this credential.")
-            return Check("status", "fail", "The issuer has suspended this credential: its status list says it is "
-                         "not currently valid.")
+            # A suspension bit may also be how an issuer marks a revocation for good (Cadre does).
+            return Check("status", "fail", "The issuer has suspended this credential (or revoked it for good): its "
+                         "status list says it is not currently valid.")
         notes.append("not revoked" if entry.status_purpose == "revocation" else "not suspended")
     return Check("status", "pass", f"The issuer's status list says {' and '.join(notes)}.")
 

@@ -162,8 +162,8 @@ def test_suspended(issuer, sign, resolver, status_lists):
     lists, _ = status_lists
     credential = sign(make_credential(issuer, status=StatusEntry(SUSPENSION_URL, 7, "suspension")))
     problems = failed(verify_credential(credential, resolver(), fetch_status=lists.__getitem__, now=NOW))
-    assert problems == {"status": "The issuer has suspended this credential: its status list says it is not "
-                                  "currently valid."}
+    assert problems == {"status": "The issuer has suspended this credential (or revoked it for good): its status "
+                                  "list says it is not currently valid."}
 
 
 def test_tampered_status_list_is_not_trusted(issuer, sign, resolver, status_lists):
