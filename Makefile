@@ -18,8 +18,17 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $@ $(VENV)/.installed
 
+# The test-only reference verifier (Node.js): Digital Bazaar's and DCC's packages, pinned by its lockfile.
+RV := tests/certificates/reference-verifier
+$(RV)/node_modules/.package-lock.json: $(RV)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix $(RV) --no-audit --no-fund --ignore-scripts --loglevel=error; \
+	else \
+		echo "npm not found: tests/certificates/test_reference_verifier.py needs Node.js 20+ with npm"; \
+	fi
+
 install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test
+install-test: $(VENV)/.installed-test $(RV)/node_modules/.package-lock.json
 
 run: install
 	$(BIN)/cadre db upgrade
@@ -44,4 +53,4 @@ soak: install-test
 	$(BIN)/python tests/bench/soak.py $(SOAK_DATABASES)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache $(RV)/node_modules

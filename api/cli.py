@@ -243,6 +243,7 @@ def cmd_keys(args: argparse.Namespace) -> int:
             key = keystore.create_key()
         elif args.action == "rotate":
             key = keystore.rotate_key()
+            _refresh_stored_verifications()
         else:
             for k in keystore.load_keys():
                 print(f"{k.verification_method(signing.host())}  {k.status}  created {k.created_at}")
@@ -252,6 +253,17 @@ def cmd_keys(args: argparse.Namespace) -> int:
         return 1
     print(f"Current issuer key: {key.verification_method(signing.host())}")
     return 0
+
+
+def _refresh_stored_verifications() -> None:
+    """Certificates keep the result of verifying their signature (certificates/stored.py); after a
+    key change, re-verify those whose key is no longer published as it was."""
+    from api.certificates import stored
+
+    with _session() as session:
+        changed = stored.refresh_all(session)
+        session.commit()
+    print(f"Stored verification results checked against the published keys; {changed} verified again.")
 
 
 def cmd_verify(args: argparse.Namespace) -> int:

@@ -170,7 +170,13 @@ def sign_credential(
 ) -> dict[str, Any]:
     """A signed copy of credential (eddsa-rdfc-2022 DataIntegrityProof, proofPurpose assertionMethod).
 
+    The proof is written as an array of one: the 1EdTech AchievementCredential JSON schema types
+    `proof` as an array, and VC 2.0 reads an array of one exactly as the bare object (the signature
+    covers the document without its proof, so the form does not change what is signed).
+
     Raises jsonld.UndefinedFieldError if a field is not defined by the contexts: it would not be
     covered by the signature, so nothing is signed.
     """
-    return add_proof(credential, private_key, verification_method, created)
+    signed = add_proof(credential, private_key, verification_method, created)
+    signed["proof"] = [signed["proof"]]
+    return signed

@@ -188,15 +188,25 @@ def add_proof(
     return signed
 
 
+def single_proof(document: dict[str, Any]) -> dict[str, Any] | None:
+    """The document's one proof, whether written as an object or as an array of one (VC 2.0
+    allows both; they mean the same set); None when there is no proof or more than one."""
+    proof = document.get("proof")
+    if isinstance(proof, list) and len(proof) == 1:
+        proof = proof[0]
+    return proof if isinstance(proof, dict) else None
+
+
 def verify_proof(document: dict[str, Any], public_key: Ed25519PublicKey, limits: Limits = DEFAULT_LIMITS) -> None:
     """Check the eddsa-rdfc-2022 proof of document against public_key (vc-di-eddsa §3.3.2).
 
     Raises ProofError saying what is wrong; returns None when the signature is good. Whether the key
-    may sign for the issuer is the caller's question (see verify.py).
+    may sign for the issuer is the caller's question (see verify.py). The proof may be an object or
+    an array holding exactly one.
     """
-    proof = document.get("proof")
-    if not isinstance(proof, dict):
-        raise ProofError("the credential must carry exactly one proof object")
+    proof = single_proof(document)
+    if proof is None:
+        raise ProofError("the credential must carry exactly one proof (an object, or an array of one)")
     if proof.get("type") != PROOF_TYPE or proof.get("cryptosuite") != CRYPTOSUITE:
         raise ProofError(
             f"unsupported proof: type {proof.get('type')!r} with cryptosuite {proof.get('cryptosuite')!r}; "

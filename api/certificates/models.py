@@ -52,6 +52,9 @@ class Certificate(SQLModel, table=True):
     issue_reason: str | None = Field(default=None, sa_column=Column(Text))
     is_private: bool = False
     credential: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # The credential's cryptographic checks, recorded when it was issued (see stored.py): a verify
+    # page re-checks only its status and dates, not a signature Cadre made itself.
+    verification: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
     __table_args__ = (

@@ -13,7 +13,7 @@ from api.accounts.deps import AdminUser, CurrentUser, optional_user
 from api.accounts.models import Role
 from api.catalog import service as catalog_service
 from api.catalog.models import Programme
-from api.certificates import pdf, service, signing
+from api.certificates import pdf, service, stored
 from api.certificates.models import RenewalRequest
 from api.certificates.router import NO_STORE, limit_lookups
 from api.core.config import get_settings
@@ -146,7 +146,7 @@ def verify_page(request: Request, slug: str, session: SessionDep):
         return respond(request, exc)  # returned, not raised: the look-up must still count
     programme = session.get(Programme, cert.programme_id)
     status = service.effective_status(cert)
-    checks = None if cert.is_private else signing.verify(session, cert.credential)
+    checks = None if cert.is_private else stored.check(session, cert)
     successor = session.get(type(cert), cert.superseded_by_id) if cert.superseded_by_id else None
     response = render(request, "certificates/verify.html", cert=cert, programme=programme, status=status,
                       words=STATUS_WORDS, checks=checks, checked_at=utcnow(), successor=successor,

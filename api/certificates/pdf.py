@@ -44,9 +44,7 @@ def render(cert: Certificate, programme: Programme, verify_url: str, issuer_name
     pdf.set_font("DejaVu", "", 13)
     pdf.set_xy(20, 62)
     pdf.cell(w - 40, 8, "This certifies that", align="C")
-    pdf.set_font("DejaVu", "B", 26)
-    pdf.set_xy(20, 74)
-    pdf.cell(w - 40, 14, cert.holder_name, align="C")
+    _place_name(pdf, cert.holder_name, w - 40)
     pdf.set_font("DejaVu", "", 13)
     pdf.set_xy(20, 94)
     pdf.cell(w - 40, 8, "is accredited as", align="C")
@@ -76,6 +74,31 @@ def render(cert: Certificate, programme: Programme, verify_url: str, issuer_name
     pdf.set_xy(w - 24 - 55, 174)
     pdf.cell(65, 5, "Scan to check it is genuine and current", align="C")
     return bytes(pdf.output())
+
+
+NAME_TOP, NAME_HEIGHT = 71.0, 21.0  # mm: the band between "This certifies that" and "is accredited as"
+PT = 25.4 / 72  # mm per point
+
+
+def _place_name(pdf: FPDF, name: str, width: float) -> None:
+    """The holder's name, as large as fits: one line from 26 pt down to 16 pt, else wrapped onto
+    as few lines as fit the band at the largest size that allows it (any name up to the 200
+    characters the form accepts, even one unbroken word, stays on the page)."""
+    for size in range(26, 15, -1):
+        pdf.set_font("DejaVu", "B", size)
+        if pdf.get_string_width(name) <= width:
+            height = size * PT * 1.3
+            pdf.set_xy(20, NAME_TOP + (NAME_HEIGHT - height) / 2)
+            pdf.cell(width, height, name, align="C")
+            return
+    for size in range(16, 5, -1):
+        pdf.set_font("DejaVu", "B", size)
+        height = size * PT * 1.2
+        lines = pdf.multi_cell(width, height, name, align="C", dry_run=True, output="LINES")
+        if len(lines) * height <= NAME_HEIGHT:
+            break
+    pdf.set_xy(20, NAME_TOP + (NAME_HEIGHT - len(lines) * height) / 2)
+    pdf.multi_cell(width, height, name, align="C")
 
 
 def linkedin_url(cert: Certificate, programme: Programme, verify_url: str, organisation: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -13,16 +14,34 @@ SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "ob_v3p0_achievement
 
 
 @lru_cache(maxsize=1)
-def _ob_validator():
+def _schema() -> tuple[dict[str, Any], bool]:
+    """(the schema used, whether it had to be adjusted for the VC Data Model 2.0)."""
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    # The schema file is the copy in 1EdTech's repository (see schemas/SOURCES.md), written for
-    # VC Data Model 1.1. OB 3.0 now sits on VC 2.0, where issuanceDate became validFrom: require
-    # that instead. Nothing else is changed.
+    if "issuanceDate" not in schema.get("required", []):
+        return schema, False  # a VC 2.0 revision: used exactly as published
+    # A VC Data Model 1.1 revision (see schemas/SOURCES.md): on VC 2.0, issuanceDate became
+    # validFrom, so require that instead. Nothing else is changed, and a VC 2.0 revision dropped
+    # into schemas/ is used as it is.
     schema["required"] = ["validFrom" if name == "issuanceDate" else name for name in schema["required"]]
     schema["properties"]["validFrom"] = {"type": "string", "format": "date-time"}
     schema["properties"]["validUntil"] = {"type": "string", "format": "date-time"}
-    cls = validators.validator_for(schema)
-    return cls(schema)
+    return schema, True
+
+
+def adjusted_for_vc2() -> bool:
+    return _schema()[1]
+
+
+@lru_cache(maxsize=1)
+def schema_digest() -> str:
+    """sha256 of the bundled file: a stored schema check is only as current as this."""
+    return hashlib.sha256(SCHEMA_PATH.read_bytes()).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _ob_validator():
+    schema = _schema()[0]
+    return validators.validator_for(schema)(schema)
 
 
 def validate_ob_schema(credential: dict[str, Any]) -> list[str]:

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, func, select
 
 from api.accounts.models import User
 from api.catalog.models import Programme
-from api.certificates import signing
+from api.certificates import signing, stored
 from api.certificates.models import (
     Certificate,
     CertificateEvent,
@@ -117,8 +117,10 @@ def status_list_bits(session: Session, list_id: int) -> tuple[StatusList, set[in
         rows = session.exec(select(Certificate.revocation_index).where(
             Certificate.revocation_list == lst.id, Certificate.status == CertificateStatus.revoked.value)).all()
     else:
+        # The bit credentials point at means "not currently valid": suspended, or revoked for good.
         rows = session.exec(select(Certificate.suspension_index).where(
-            Certificate.suspension_list == lst.id, Certificate.status == CertificateStatus.suspended.value)).all()
+            Certificate.suspension_list == lst.id,
+            col(Certificate.status).in_([CertificateStatus.suspended.value, CertificateStatus.revoked.value]))).all()
     return lst, set(rows)
 
 
@@ -179,6 +181,7 @@ def issue(session: Session, *, user: User, programme: Programme, holder_name: st
         issued_by_id=issued_by.id if issued_by else None, issue_reason=(reason or "").strip() or None,
     )
     cert.credential = signing.sign_certificate(cert, programme, user.email)
+    cert.verification = stored.record(cert.credential, now)  # verified once, here; views re-check status and dates
     try:
         with session.begin_nested():
             session.add(cert)
@@ -230,7 +233,9 @@ def change_status(session: Session, cert: Certificate, action: str, reason: str,
     if CertificateStatus(cert.status) not in sources:
         done = {"revoke": "revoked", "suspend": "suspended", "reinstate": "reinstated"}[action]
         raise Conflict(f"A {cert.status} certificate cannot be {done}.", code="bad_transition")
-    cert.status, cert.status_reason, cert.status_changed_at = target.value, reason, utcnow()
+    # A reinstatement's note belongs to the audit trail, not to the standing verifiers are shown.
+    cert.status_reason = None if target is CertificateStatus.active else reason
+    cert.status, cert.status_changed_at = target.value, utcnow()
     session.add(cert)
     session.add(CertificateEvent(certificate_id=cert.id, kind=action, reason=reason, actor_id=actor.id))
     session.flush()

@@ -27,6 +27,7 @@ from api.certificates.dataintegrity import (
     parse_xsd_datetime,
     public_key_from_multibase,
     resolve_did_key,
+    single_proof,
     verify_proof,
 )
 from api.certificates.jsonld import CREDENTIALS_V2, DEFAULT_LIMITS, JsonLdError, Limits, canonicalize, check_limits
@@ -132,7 +133,7 @@ def _verify(doc, resolve_did, fetch_status, now, profile, limits, *, status_list
         checks.append(Check("vocabulary", "fail", _sentence(exc)))
         vocabulary_ok = False
 
-    proof = credential["proof"]
+    proof = single_proof(credential)
     checks.append(_check_proof_options(proof))
 
     method, controller_doc, key_problem = _resolve_method(proof.get("verificationMethod"), resolve_did)
@@ -155,7 +156,7 @@ def _verify(doc, resolve_did, fetch_status, now, profile, limits, *, status_list
     else:
         checks.append(Check("issuer key", "skip", "The issuer/key binding is not required by the 'di' profile."))
 
-    checks.extend(_check_validity(credential, now))
+    checks.extend(check_validity(credential, now))
     if status_list:
         checks.append(Check("status", "skip", "A status list has no status of its own."))
     else:
@@ -236,11 +237,15 @@ def _check_structure(credential: dict[str, Any], status_list: bool) -> None:
         raise ValueError("The credential does not name its issuer.")
     if "credentialSubject" not in credential:
         raise ValueError("The credential has no credentialSubject.")
-    if not isinstance(credential.get("proof"), dict):
+    if single_proof(credential) is None:
         raise ValueError("The credential must carry exactly one proof; it is unsigned or has several.")
 
 
 def _check_schema(credential: dict[str, Any]) -> Check:
+    # The 1EdTech schema types `proof` as an array; VC 2.0 reads a single proof object as the same
+    # one-element set, so such a credential is checked in its array form (nothing else is changed).
+    if isinstance(credential.get("proof"), dict):
+        credential = dict(credential, proof=[credential["proof"]])
     problems = validate_ob_schema(credential)
     if not {"OpenBadgeCredential", "AchievementCredential"} & set(_types(credential.get("type"))):
         problems.insert(0, "type: it is not an OpenBadgeCredential")
@@ -327,7 +332,8 @@ def _check_issuer_binding(credential, method, controller_doc, resolve_did: DidRe
     return Check("issuer key", "pass", f"The signing key belongs to the issuer {issuer}.")
 
 
-def _check_validity(credential: dict[str, Any], now: datetime) -> list[Check]:
+def check_validity(credential: dict[str, Any], now: datetime) -> list[Check]:
+    """The validFrom / validUntil checks at `now`."""
     checks = []
     for name, field_name in (("valid from", "validFrom"), ("valid until", "validUntil")):
         if field_name not in credential:
@@ -378,8 +384,11 @@ def _check_status(credential, resolve_did, fetch_status, now, profile, limits) -
         except statuslist.StatusListError as exc:
             return Check("status", "fail", _sentence(exc))
         if is_set:
-            word = "revoked" if entry.status_purpose == "revocation" else "suspended"
-            return Check("status", "fail", f"The issuer has {word} this credential.")
+            if entry.status_purpose == "revocation":
+                return Check("status", "fail", "The issuer has revoked this credential.")
+            # A suspension bit may also be how an issuer marks a revocation for good (Cadre does).
+            return Check("status", "fail", "The issuer has suspended this credential (or revoked it for good): its "
+                         "status list says it is not currently valid.")
         notes.append("not revoked" if entry.status_purpose == "revocation" else "not suspended")
     return Check("status", "pass", f"The issuer's status list says {' and '.join(notes)}.")
 

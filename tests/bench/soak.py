@@ -51,9 +51,8 @@ class Tally:
             self.last_answer = now
             self.statuses[status] += 1
             self.latencies.append(ms)
-            if not status.isdigit() or int(status) >= 500:
-                if len(self.failures) < 20:
-                    self.failures.append(f"{step}: {status}")
+            if (not status.isdigit() or int(status) >= 500) and len(self.failures) < 20:
+                self.failures.append(f"{step}: {status}")
 
 
 def _call(tally: Tally, client: httpx.Client, step: str, method: str, url: str, **kw) -> httpx.Response | None:

@@ -111,7 +111,7 @@ def test_signing_refuses_an_undefined_field_instead_of_leaving_it_unsigned(issue
 def test_sign_then_verify_survives_key_rotation(issuer, keys_dir, resolver):
     old_key = keys.current_key(keys_dir)
     before = sign_credential(make_credential(issuer), old_key.private_key, old_key.verification_method(HOST), ISSUED_AT)
-    assert before["proof"]["verificationMethod"] == f"did:web:cadre.test#{old_key.key_id}"
+    assert before["proof"][0]["verificationMethod"] == f"did:web:cadre.test#{old_key.key_id}"
     assert verify_credential(before, resolver(), now=NOW).verified
 
     new_key = keys.rotate_key(keys_dir)

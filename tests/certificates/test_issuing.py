@@ -41,7 +41,7 @@ def test_the_credential_is_a_signed_open_badge_that_verifies(db, issued):
     cred = cert.credential
     assert cred["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
     assert cred["issuer"]["id"] == signing.issuer_did() == "did:web:testserver"
-    assert cred["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
+    assert cred["proof"][0]["cryptosuite"] == "eddsa-rdfc-2022"
     ids = cred["credentialSubject"]["identifier"]
     assert any(i["identityType"] == "name" and i["identityHash"] == "José Álvarez-Núñez" for i in ids)
     email_id = next(i for i in ids if i["identityType"] == "emailAddress")

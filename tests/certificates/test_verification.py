@@ -58,6 +58,46 @@ def test_suspend_and_reinstate(db, issued, admin, client):
     assert client.get(f"/api/v1/credentials/{cert.slug}/verification").json()["verified"] is True
 
 
+def test_after_reinstatement_the_note_stays_in_the_trail_not_in_the_standing(db, issued, admin, client):
+    _, _, cert = issued()
+    service.change_status(db, cert, "suspend", "Instalment overdue", admin)
+    service.change_status(db, cert, "reinstate", "Paid in full at the Dubai office", admin)
+    db.commit()
+    v = client.get(f"/api/v1/credentials/{cert.slug}/verification").json()
+    assert v["status"] == "valid" and v["verified"] is True and v["status_reason"] is None
+    assert "Paid in full" not in json.dumps(v)
+    assert "Paid in full" not in client.get(f"/verify/{cert.slug}").text
+    last = service.events(db, cert)[-1]
+    assert (last.kind, last.reason) == ("reinstate", "Paid in full at the Dubai office")
+
+
+def test_suspension_and_revocation_set_the_one_bit_credentials_point_at(db, issued, admin, client):
+    """Outside verifiers read only credentialStatus: its bit is set while suspended and once revoked."""
+    from api.certificates.statuslist import StatusList
+
+    _, _, cert = issued()
+    entry = cert.credential["credentialStatus"]
+    assert entry["statusPurpose"] == "suspension"
+    assert entry["statusListCredential"] == f"http://testserver/status/{cert.suspension_list}"
+    assert entry["statusListIndex"] == str(cert.suspension_index)
+
+    def bit() -> bool:
+        lst = client.get(entry["statusListCredential"]).json()
+        assert lst["credentialSubject"]["statusPurpose"] == "suspension"
+        return StatusList.decode(lst["credentialSubject"]["encodedList"]).get(cert.suspension_index)
+
+    assert bit() is False
+    service.change_status(db, cert, "suspend", "Instalment overdue", admin)
+    db.commit()
+    assert bit() is True
+    service.change_status(db, cert, "reinstate", "Paid", admin)
+    db.commit()
+    assert bit() is False
+    service.change_status(db, cert, "revoke", "Plagiarised", admin)
+    db.commit()
+    assert bit() is True  # and it stays set: a revoked certificate cannot be reinstated
+
+
 def test_expired_certificate(db, issued, client):
     _, _, cert = issued(now=utcnow() - timedelta(days=3 * 365))
     assert service.effective_status(cert) == "expired"
@@ -134,17 +174,17 @@ def test_did_document_and_key_rotation_keep_old_credentials_verifying(client, db
     _, _, old = issued(email="old@example.com")
     doc = client.get("/.well-known/did.json").json()
     assert doc["id"] == "did:web:testserver"
-    assert old.credential["proof"]["verificationMethod"] in doc["assertionMethod"]
+    assert old.credential["proof"][0]["verificationMethod"] in doc["assertionMethod"]
     before = keystore.current_key()
     try:
         keystore.rotate_key()
         _, _, new = issued(email="new@example.com")
         doc = client.get("/.well-known/did.json").json()
         assert len(doc["assertionMethod"]) >= 2
-        assert new.credential["proof"]["verificationMethod"] != old.credential["proof"]["verificationMethod"]
+        assert new.credential["proof"][0]["verificationMethod"] != old.credential["proof"][0]["verificationMethod"]
         assert signing.verify(db, old.credential).verified and signing.verify(db, new.credential).verified
         jwks = client.get("/.well-known/jwks.json").json()
-        assert {k["kid"] for k in jwks["keys"]} >= {old.credential["proof"]["verificationMethod"]}
+        assert {k["kid"] for k in jwks["keys"]} >= {old.credential["proof"][0]["verificationMethod"]}
     finally:
         assert before.status == "current"
 
