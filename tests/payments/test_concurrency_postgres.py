@@ -86,7 +86,7 @@ def test_forty_checkouts_for_a_code_capped_at_ten_redeem_exactly_ten(pg):
         with Session(engine, expire_on_commit=False) as s:
             try:
                 order = service.start_checkout(s, user=s.get(User, user_ids[i]), programme_slug="acxs",
-                                               offer_slug="full", code_text=text.upper())
+                                               offer_slug="full", code_text=text.upper(), address=None)
                 s.commit()
                 return order.public_id
             except service.CodeNotApplicable as exc:
@@ -119,7 +119,7 @@ def test_the_same_completed_event_twenty_times_at_once_enrols_once_and_mails_onc
     (uid,) = _users(engine, made, 1)
     with Session(engine, expire_on_commit=False) as s:
         user = s.get(User, uid)
-        order = service.start_checkout(s, user=user, programme_slug="acxs", offer_slug="full", code_text=None)
+        order = service.start_checkout(s, user=user, programme_slug="acxs", offer_slug="full", code_text=None, address=None)
         s.commit()
     body, header = signed(stripe_event("checkout.session.completed", checkout_object(order, payment_intent="pi_x"),
                                        event_id=f"evt_race_{uuid.uuid4().hex}"))
@@ -144,7 +144,7 @@ def test_different_events_about_one_plan_at_once_apply_one_at_a_time(pg, mailbox
     (uid,) = _users(engine, made, 1)
     with Session(engine, expire_on_commit=False) as s:
         user = s.get(User, uid)
-        order = service.start_checkout(s, user=user, programme_slug="acxs", offer_slug="instalments", code_text=None)
+        order = service.start_checkout(s, user=user, programme_slug="acxs", offer_slug="instalments", code_text=None, address=None)
         s.commit()
     deliveries = []
     for i in range(20):
