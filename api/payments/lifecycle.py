@@ -122,7 +122,7 @@ def _send_refund_notice(session: Session, order: Order, programme: Programme) ->
     body = "\n".join([
         f"Hello {user.full_name},",
         "",
-        f"We refunded {amount} because you already hold {programme.title} ({programme.code}).",
+        f"We refunded {amount} because you already hold {programme.display_title} ({programme.code}).",
         "",
         f"A payment for order {order.public_id} reached us after you had been given {programme.display_title} "
         "another way (for example by an administrator, or through an earlier order), so we did not take it: "

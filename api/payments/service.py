@@ -213,7 +213,7 @@ def _open_checkout(session: Session, *, user: User, programme_slug: str, offer_s
     refuse_if_cannot_buy(session, user, programme)
     offer = find_offer(session, programme, offer_slug)
     typed = codes.normalise(code_text or "") or None
-    for _ in range(ATTEMPTS):
+    for attempt in range(ATTEMPTS):
         old = open_order(session, user.id, programme.id)
         if old is not None:
             if _reusable(old, offer, typed, provider):
@@ -226,6 +226,8 @@ def _open_checkout(session: Session, *, user: User, programme_slug: str, offer_s
         q = quote(session, programme_slug=programme.slug, offer_slug=offer.slug, code_text=typed, user=user,
                   address=address)
         if q.code_problem:
+            if attempt + 1 < ATTEMPTS and open_order(session, user.id, programme.id) is not None:
+                continue  # a racing request just opened one (and reserved the code): answer with that one
             raise CodeNotApplicable(q.code_problem)
         if q.amount_total and min(q.instalments) < MINIMUM_CHARGE:
             raise Invalid("That payment is too small to take by card.", code="amount_too_small")
@@ -309,6 +311,7 @@ def _reserve_code(session: Session, order: Order, q: Quote, user: User, provider
 
 def close_checkout(session: Session, order: Order, provider: PaymentProvider, note: str) -> None:
     """Close an open checkout and let go of its code (an older tab, an expired session)."""
+    was_open = order.status == OrderStatus.pending.value
     try:
         if order.provider == provider.name:  # one made under another configuration has nothing to close here
             provider.expire_checkout(session, order)
@@ -316,7 +319,8 @@ def close_checkout(session: Session, order: Order, provider: PaymentProvider, no
         raise PaymentInProgress(f"A payment for {order.public_id} is already on its way; wait a minute, then "
                                 "check /billing.") from exc
     session.refresh(order)
-    if order.status == OrderStatus.pending.value:
+    # The offline provider's expired event has already closed it (as "Checkout expired."): say why.
+    if order.status == OrderStatus.pending.value or (was_open and order.status == OrderStatus.expired.value):
         order.status, order.status_note, order.updated_at = OrderStatus.expired.value, note, utcnow()
         session.add(order)
         for p in payments_of(session, order):

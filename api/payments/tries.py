@@ -7,9 +7,9 @@ can forget the limit.
 A try must stay counted however the request ends: a wrong code at the JSON checkout is answered with
 an error, and an error rolls the request back. So a try is counted in the request's transaction at
 once (concurrent tries from one address meet one counter row, so the limit holds exactly), and if the
-transaction holding that count is rolled back it is counted again once the rollback is done: in the
-enclosing transaction when a savepoint was rolled back, or in a short transaction of its own when the
-request's whole transaction was. (Counting in a second connection from the start is not possible on
+transaction holding that count is rolled back it is counted again: just before the enclosing
+transaction commits when a savepoint was rolled back, or, when the request's whole transaction was,
+once the rollback is done, in a short transaction of its own. (Counting in a second connection from the start is not possible on
 SQLite, where the request's transaction already holds the write lock.)
 """
 
@@ -69,6 +69,17 @@ def _inside(txn: SessionTransaction | None, ended: SessionTransaction) -> bool:
     return False
 
 
+_LOST = "lost"  # rolled back with a savepoint: to be counted again before the transaction commits
+
+
+@event.listens_for(OrmSession, "before_commit")
+def _count_lost(session: OrmSession) -> None:
+    for t in session.info.get(_KEY) or ():
+        if t[2] is _LOST:
+            ratelimit.allow(session, t[0], TRIES_PER_10_MINUTES, WINDOW_SECONDS)
+            t[2] = _innermost(session)
+
+
 @event.listens_for(OrmSession, "after_commit")
 def _kept(session: OrmSession) -> None:
     session.info.pop(_KEY, None)
@@ -77,16 +88,20 @@ def _kept(session: OrmSession) -> None:
 @event.listens_for(OrmSession, "after_soft_rollback")
 def _count_again(session: OrmSession, previous: SessionTransaction) -> None:
     tries = session.info.get(_KEY)
-    lost = [t for t in tries or () if _inside(t[2], previous)]
+    if not tries:
+        return
+    if previous.parent is not None:
+        # A savepoint: no SQL may run inside its rollback, and the enclosing transaction goes on, so the
+        # tries it held are counted again when that transaction commits (or, if it rolls back, below).
+        for t in tries:
+            if t[2] is not _LOST and _inside(t[2], previous):
+                t[2] = _LOST
+        return
+    lost = [t for t in tries if t[2] is _LOST or _inside(t[2], previous)]
+    session.info.pop(_KEY, None)
     if not lost:
         return
     try:
-        if previous.parent is not None:  # a savepoint: the enclosing transaction goes on
-            for t in lost:
-                ratelimit.allow(session, t[0], TRIES_PER_10_MINUTES, WINDOW_SECONDS)
-                t[2] = _innermost(session)
-            return
-        session.info.pop(_KEY, None)
         # The request's transaction is gone (and with it any lock it held): a short one of our own.
         # A session joined to an outer transaction (the tests') keeps its tries inside that one.
         with Session(bind=session.get_bind(), join_transaction_mode="create_savepoint") as own:

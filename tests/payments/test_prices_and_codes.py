@@ -6,8 +6,11 @@ from datetime import timedelta
 
 import pytest
 
+from sqlmodel import select
+
 from api.core.db import utcnow
 from api.payments import codes, service
+from api.payments.models import Order
 
 
 def test_special50_on_acxs_is_430_in_full_or_four_payments_of_107_50(db, special50):
@@ -92,3 +95,36 @@ def test_guessing_codes_is_rate_limited(client):
     codes = [client.get("/api/v1/payments/quote", params={"programme": "acxs", "code": f"GUESS{i}"}).status_code
              for i in range(31)]
     assert codes[:30] == [200] * 30 and codes[30] == 429
+
+
+def test_guessing_codes_at_the_json_checkout_is_limited_too(client, learner, db):
+    answers = [client.post("/api/v1/payments/checkout", json={"programme": "acxs", "offer": "full",
+                                                              "code": f"GUESS{i}"}) for i in range(60)]
+    statuses = [r.status_code for r in answers]
+    assert statuses[:30] == [422] * 30 and statuses[30:] == [429] * 30
+    assert answers[0].json()["error"]["code"] == "code_not_applicable"
+    refused = answers[30]
+    assert refused.json()["error"]["code"] == "rate_limited"
+    assert "Too many discount code tries" in refused.json()["error"]["message"]
+    assert 1 <= int(refused.headers["Retry-After"]) <= 600
+    assert db.exec(select(Order).where(Order.user_id == learner.id)).first() is None
+
+
+def test_one_limit_counts_code_tries_on_every_path(client, browser, learner):
+    """Ten at the quote, ten on the checkout page, nine at the JSON checkout, one posted on the page:
+    the thirty-first try, wherever it comes, is refused."""
+    for i in range(10):
+        assert client.get("/api/v1/payments/quote", params={"programme": "acxs", "code": f"Q{i}"}).status_code == 200
+        assert client.get(f"/checkout/acxs?code=P{i}").status_code == 200
+    for i in range(9):
+        assert client.post("/api/v1/payments/checkout", json={"programme": "acxs", "code": f"J{i}"}).status_code == 422
+    page = browser.post_form("/checkout/acxs", offer="full", code="FORM1")
+    assert page.status_code == 422 and "We do not know the code FORM1" in page.text  # the page re-quotes: one try
+    for refused in (client.get("/api/v1/payments/quote", params={"programme": "acxs", "code": "Q99"}),
+                    client.post("/api/v1/payments/checkout", json={"programme": "acxs", "code": "J99"}),
+                    client.get("/checkout/acxs?code=P99"),
+                    browser.post_form("/checkout/acxs", offer="full", code="FORM2")):
+        assert refused.status_code == 429 and "Retry-After" in refused.headers, (refused.request.url, refused.text[:300])
+        assert "Too many discount code tries" in refused.text and "FORM2" not in refused.text
+    # Buying without a code is not a guess.
+    assert client.post("/api/v1/payments/checkout", json={"programme": "acxs"}).status_code == 201
