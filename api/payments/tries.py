@@ -9,8 +9,8 @@ an error, and an error rolls the request back. So a try is counted in the reques
 once (concurrent tries from one address meet one counter row, so the limit holds exactly), and if the
 transaction holding that count is rolled back it is counted again: just before the enclosing
 transaction commits when a savepoint was rolled back, or, when the request's whole transaction was,
-once the rollback is done, in a short transaction of its own. (Counting in a second connection from the start is not possible on
-SQLite, where the request's transaction already holds the write lock.)
+once the rollback is done, in a short transaction of its own. (Counting in a second connection from
+the start is not possible on SQLite, where the request's transaction already holds the write lock.)
 """
 
 from __future__ import annotations

@@ -119,7 +119,8 @@ def test_the_same_completed_event_twenty_times_at_once_enrols_once_and_mails_onc
     (uid,) = _users(engine, made, 1)
     with Session(engine, expire_on_commit=False) as s:
         user = s.get(User, uid)
-        order = service.start_checkout(s, user=user, programme_slug="acxs", offer_slug="full", code_text=None, address=None)
+        order = service.start_checkout(s, user=user, programme_slug="acxs", offer_slug="full", code_text=None,
+                                       address=None)
         s.commit()
     body, header = signed(stripe_event("checkout.session.completed", checkout_object(order, payment_intent="pi_x"),
                                        event_id=f"evt_race_{uuid.uuid4().hex}"))
@@ -144,7 +145,8 @@ def test_different_events_about_one_plan_at_once_apply_one_at_a_time(pg, mailbox
     (uid,) = _users(engine, made, 1)
     with Session(engine, expire_on_commit=False) as s:
         user = s.get(User, uid)
-        order = service.start_checkout(s, user=user, programme_slug="acxs", offer_slug="instalments", code_text=None, address=None)
+        order = service.start_checkout(s, user=user, programme_slug="acxs", offer_slug="instalments", code_text=None,
+                                       address=None)
         s.commit()
     deliveries = []
     for i in range(20):
