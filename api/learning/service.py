@@ -201,8 +201,15 @@ def grant(session: Session, *, email: str, programme: str, override: bool = Fals
     ladder check; without it a missing prerequisite is refused with the path to get there."""
     user = _learner(session, email)
     target = find_programme(session, programme)
-    return enrol(session, user_id=user.id, programme_id=target.id, source=source, access_days=access_days,
-                 check_prerequisites=not override, granted_by_id=granted_by_id)
+    enrolment = enrol(session, user_id=user.id, programme_id=target.id, source=source, access_days=access_days,
+                      check_prerequisites=not override, granted_by_id=granted_by_id)
+    # A checkout they still have open for it must not take their money now. (Imported here: payments
+    # imports this module.)
+    from api.payments import service as payments_service
+
+    payments_service.close_open_checkouts(session, user.id, target.id,
+                                          note="Closed: the learner was given the programme.")
+    return enrolment
 
 
 def get_enrolment_by_id(session: Session, enrolment_id: int) -> Enrolment:

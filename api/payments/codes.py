@@ -3,7 +3,7 @@
 Redemption rule: a code is *reserved* when a checkout is created (so the price the learner was shown
 is the price they pay), becomes *redeemed* when the order is paid, and is *released* when the checkout
 expires or the payment fails. Reserved and redeemed redemptions both count towards the caps. The cap
-check and the reservation happen under a row lock on the code (`SELECT ... FOR UPDATE` on PostgreSQL;
+check and the reservation happen under a row lock on the code (`SELECT ... FOR NO KEY UPDATE` on PostgreSQL;
 SQLite's single writer serialises them), so concurrent checkouts can never go over a cap.
 Flushes, never commits.
 """
@@ -55,7 +55,9 @@ def describe(code: DiscountCode) -> str:
 def get(session: Session, text: str, *, lock: bool = False) -> DiscountCode | None:
     query = select(DiscountCode).where(DiscountCode.code == normalise(text))
     if lock:
-        query = query.with_for_update()
+        # FOR NO KEY UPDATE on PostgreSQL: serialises the cap checks without waiting on (or deadlocking
+        # with) the key-share locks that inserting an order or redemption referring to the code takes.
+        query = query.with_for_update(key_share=True)
     return session.exec(query).first()
 
 

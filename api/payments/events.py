@@ -152,13 +152,13 @@ def checkout_completed(session: Session, cs: dict, provider: PaymentProvider) ->
         session.add(order)
         if cs.get("payment_status") in ("paid", "no_payment_required"):
             lifecycle.mark_payment_paid(session, payments[0], invoice=_id(cs.get("invoice")))
-            lifecycle.order_paid(session, order)
-            provider.plan_started(session, order, [p.amount for p in payments])
+            if lifecycle.order_paid(session, order, provider):  # not for a plan whose money goes back
+                provider.plan_started(session, order, [p.amount for p in payments])
         return order
     pi = _id(cs.get("payment_intent"))
     if cs.get("payment_status") in ("paid", "no_payment_required"):
         lifecycle.mark_payment_paid(session, payments[0], payment_intent=pi)
-        lifecycle.order_paid(session, order)
+        lifecycle.order_paid(session, order, provider)
     elif order.status == OrderStatus.pending.value:  # a bank debit: paid later, or not
         order.status, order.status_note = OrderStatus.processing.value, "Waiting for the bank payment to settle."
         payments[0].provider_payment_intent_id = payments[0].provider_payment_intent_id or pi
@@ -174,7 +174,7 @@ def async_payment_succeeded(session: Session, cs: dict, provider: PaymentProvide
         return None
     payments = payments_of(session, order)
     lifecycle.mark_payment_paid(session, payments[0], payment_intent=_id(cs.get("payment_intent")))
-    lifecycle.order_paid(session, order)
+    lifecycle.order_paid(session, order, provider)
     return order
 
 
@@ -214,7 +214,7 @@ def invoice_paid(session: Session, invoice: dict, provider: PaymentProvider) -> 
         return order
     lifecycle.mark_payment_paid(session, payment, invoice=invoice["id"],
                                 payment_intent=_invoice_payment_intent(invoice, provider))
-    lifecycle.order_paid(session, order)  # first instalment: enrols; later ones: updates what is paid
+    lifecycle.order_paid(session, order, provider)  # first instalment: enrols; later ones: updates what is paid
     return order
 
 

@@ -7,17 +7,19 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from api.accounts.models import User
 from api.catalog.models import Programme
 from api.core import email as mail
 from api.core.config import get_settings
 from api.core.db import utcnow
+from api.core.money import format_money
 from api.learning import service as learning_service
-from api.learning.models import EnrolmentSource
+from api.learning.models import EnrolmentSource, EnrolmentStatus
 from api.payments import codes, receipts
-from api.payments.models import Order, OrderStatus, Payment, PaymentStatus, RedemptionStatus
+from api.payments.models import Order, OrderStatus, Payment, PaymentStatus, RedemptionStatus, Refund
+from api.payments.providers import PaymentProvider, get_provider
 from api.payments.service import payments_of
 
 OPEN = (OrderStatus.pending.value, OrderStatus.processing.value)
@@ -39,9 +41,12 @@ def _enrolment(session: Session, order: Order):
     return e if e is not None and e.reference == order.public_id else None
 
 
-def order_paid(session: Session, order: Order) -> None:
+def order_paid(session: Session, order: Order, provider: PaymentProvider | None = None) -> bool:
     """The money (or the first instalment) is in: redeem the code, enrol the learner, send the receipt.
-    Paid beats pending, processing, failed and expired alike: once money is taken, access follows."""
+    Paid beats pending, processing, failed and expired alike: once money is taken, access follows,
+    unless the learner already holds the programme some other way (an administrator's grant, another
+    order, a stale checkout paid late): then the money goes back (`refund_duplicate`).
+    True when this order gives the learner access."""
     if order.status in (OrderStatus.pending.value, OrderStatus.processing.value, OrderStatus.failed.value,
                         OrderStatus.expired.value):
         order.status = OrderStatus.paid.value
@@ -50,12 +55,85 @@ def order_paid(session: Session, order: Order) -> None:
     _touch(session, order)
     codes.set_redemption(session, order.id, RedemptionStatus.redeemed)
     if order.status != OrderStatus.paid.value:
-        return  # refunded or disputed already (events out of order): no access to hand out
+        return False  # refunded or disputed already (events out of order): no access to hand out
+    if held_otherwise(session, order):
+        refund_duplicate(session, order, provider or get_provider())
+        return False
     source = EnrolmentSource.instalment_plan if order.instalment_count > 1 else EnrolmentSource.purchase
     # Prerequisites were checked before the checkout opened; once money is taken, access is given.
     learning_service.enrol(session, user_id=order.user_id, programme_id=order.programme_id, source=source,
                            reference=order.public_id, access_days=order.access_days, check_prerequisites=False)
     send_receipt(session, order)
+    return True
+
+
+def held_otherwise(session: Session, order: Order) -> bool:
+    """The learner already holds the programme, not through this order: active, completed or paused."""
+    e = learning_service.get_enrolment(session, order.user_id, order.programme_id)
+    if e is None or e.reference == order.public_id:
+        return False
+    return learning_service.has_access(e) or e.status == EnrolmentStatus.suspended.value
+
+
+def refund_duplicate(session: Session, order: Order, provider: PaymentProvider) -> None:
+    """Give back money paid for a programme the learner already holds: stop any plan, refund every paid
+    payment through the provider, record why, and tell the learner. No enrolment, no receipt. Safe to
+    repeat: a payment already refunded (a Refund row) is not refunded twice; one the provider cannot
+    refund yet (it has not said which charge paid it) is refunded on its next event."""
+    programme = session.get(Programme, order.programme_id)
+    reason = f"Refunded automatically: the learner already holds {programme.display_title}."
+    if order.instalment_count > 1:
+        provider.cancel_plan(session, order)
+    payments = payments_of(session, order)
+    for p in payments:
+        if p.status == PaymentStatus.due.value:
+            p.status = PaymentStatus.cancelled.value
+            session.add(p)
+    asked = {p.id: 0 for p in payments}
+    for r in session.exec(select(Refund).where(Refund.order_id == order.id)):
+        asked[r.payment_id] = asked.get(r.payment_id, 0) + r.amount
+    waiting = False
+    for p in payments:
+        take = p.amount - max(asked.get(p.id, 0), p.amount_refunded)
+        if p.status != PaymentStatus.paid.value or take <= 0:
+            continue
+        if not p.provider_payment_intent_id:
+            waiting = True  # its charge is named by a later event (invoice.paid), which comes back here
+            continue
+        result = provider.refund(session, order, p, take)
+        session.add(Refund(order_id=order.id, payment_id=p.id, amount=take, provider_refund_id=result.id,
+                           status=result.status, reason=reason))
+        session.flush()
+    session.refresh(order)  # the offline provider's charge.refunded has already been applied
+    if waiting:
+        order.status_note = f"{reason} The refund is made as soon as the provider confirms the payment."
+        _touch(session, order)
+        return
+    # Only an order still paid comes here, so the learner hears of it once: at this change to refunded.
+    order.status, order.status_note, order.suspended_for = OrderStatus.refunded.value, reason, None
+    _touch(session, order)
+    _send_refund_notice(session, order, programme)
+
+
+def _send_refund_notice(session: Session, order: Order, programme: Programme) -> None:
+    user = session.get(User, order.user_id)
+    base = get_settings().base_url.rstrip("/")
+    amount = format_money(order.amount_paid, order.currency)
+    body = "\n".join([
+        f"Hello {user.full_name},",
+        "",
+        f"We refunded {amount} because you already hold {programme.display_title} ({programme.code}).",
+        "",
+        f"A payment for order {order.public_id} reached us after you had been given {programme.display_title} "
+        "another way (for example by an administrator, or through an earlier order), so we did not take it: "
+        "the full amount is on its way back to the card or account you paid with. Banks usually show it "
+        "within 5 to 10 working days. You keep your place; there is nothing you need to do.",
+        "",
+        f"Carry on learning: {base}/learn/{programme.slug}",
+        f"Your billing page: {base}/billing",
+        "",
+    ])
+    mail.queue(session, user.email, f"We refunded {amount}: you already hold {programme.display_title}", body)
 
 
 def send_receipt(session: Session, order: Order) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from api.core.db import UTCDateTime, utcnow
@@ -78,7 +78,18 @@ class OrderStatus(StrEnum):
     expired = "expired"
 
 
+# A checkout is open from the moment it is created until it is paid, fails or expires, and while its
+# bank payment is on its way (processing). One learner has at most one open checkout per programme:
+# the database says so, so two checkouts started at the same moment cannot both stay open.
+OPEN_CHECKOUT = "status IN ('pending', 'processing')"
+
+
 class Order(SQLModel, table=True):
+    __table_args__ = (
+        Index("uq_order_open_checkout", "user_id", "programme_id", unique=True,
+              sqlite_where=text(OPEN_CHECKOUT), postgresql_where=text(OPEN_CHECKOUT)),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     public_id: str = Field(max_length=40, unique=True)
     user_id: int = Field(foreign_key="user.id", index=True, ondelete="RESTRICT")

@@ -17,7 +17,7 @@ from api.payments import lifecycle, service
 from api.payments.models import OrderStatus
 from api.payments.providers import ProviderError, get_provider
 from api.payments.providers.offline import OfflineProvider
-from api.payments.router import limit_code_tries
+from api.payments.router import client_address
 
 router = APIRouter(dependencies=[Depends(csrf_protect), Depends(optional_user)], include_in_schema=False)
 
@@ -34,7 +34,8 @@ def _checkout_page(request: Request, session, user, slug: str, offer: str | None
         service.refuse_if_cannot_buy(session, user, programme)
     except (service.AlreadyEnrolled, PrerequisiteMissing) as exc:
         return _blocked(request, programme, exc)
-    q = service.quote(session, programme_slug=slug, offer_slug=offer, code_text=code, user=user)
+    q = service.quote(session, programme_slug=slug, offer_slug=offer, code_text=code, user=user,
+                      address=client_address(request))
     offers = service.offers_of(session, programme)
     today = utcnow().date()
     schedule = [(service.add_interval(today, q.offer.interval or "month", i), amount)
@@ -58,17 +59,15 @@ def success(request: Request, session: SessionDep, user: CurrentUser, order: str
 @router.get("/checkout/{slug}")
 def checkout_page(request: Request, slug: str, session: SessionDep, user: CurrentUser, offer: str | None = None,
                   code: str | None = None):
-    limit_code_tries(request, session, code)
     return _checkout_page(request, session, user, slug, offer, code)
 
 
 @router.post("/checkout/{slug}")
 def checkout(request: Request, slug: str, session: SessionDep, user: CurrentUser, offer: str = Form(""),
              code: str = Form("")):
-    limit_code_tries(request, session, code)
     try:
         order = service.start_checkout(session, user=user, programme_slug=slug, offer_slug=offer or None,
-                                       code_text=code or None)
+                                       code_text=code or None, address=client_address(request))
     except (service.AlreadyEnrolled, PrerequisiteMissing) as exc:
         return _blocked(request, catalog_service.get_by_slug(session, slug), exc)
     except CadreError as exc:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Header, Request, status
+from fastapi import APIRouter, Depends, Header, Request, Response, status
 
 from api.accounts.deps import AdminUser, CurrentUser, OptionalUser
-from api.core import ratelimit
 from api.core.db import SessionDep
 from api.core.errors import CadreError
 from api.payments import codes, events, service
@@ -22,7 +21,6 @@ from api.payments.schemas import (
     WebhookAck,
 )
 
-CODE_TRIES_PER_10_MINUTES = 30
 router = APIRouter(prefix="/api/v1/payments", tags=["payments"])
 webhooks = APIRouter(tags=["payments"])
 
@@ -32,11 +30,9 @@ class ProviderUnavailable(CadreError):
     code = "provider_unavailable"
 
 
-def limit_code_tries(request: Request, session, code: str | None) -> None:
-    """Codes are words people choose: cap the guesses per address."""
-    if code and code.strip():
-        ip = request.client.host if request.client else "unknown"
-        ratelimit.hit(session, f"code:{ip}", CODE_TRIES_PER_10_MINUTES, 600, "discount code tries")
+def client_address(request: Request) -> str:
+    """Where a request came from: the services count code tries per address (tries.py)."""
+    return request.client.host if request.client else "unknown"
 
 
 def quote_public(q: service.Quote) -> QuotePublic:
@@ -76,17 +72,24 @@ def get_quote(request: Request, session: SessionDep, user: OptionalUser, program
               code: str | None = None) -> QuotePublic:
     """The price of an offer after a code, or why the code does not apply. Anyone may ask; a logged-in
     learner's own earlier uses of the code are taken into account."""
-    limit_code_tries(request, session, code)
-    return quote_public(service.quote(session, programme_slug=programme, offer_slug=offer, code_text=code, user=user))
+    return quote_public(service.quote(session, programme_slug=programme, offer_slug=offer, code_text=code, user=user,
+                                      address=client_address(request)))
 
 
 @router.post("/checkout", response_model=CheckoutPublic, status_code=status.HTTP_201_CREATED,
-             responses={403: {}, 404: {}, 409: {}, 422: {}})
-def checkout(data: CheckoutIn, session: SessionDep, user: CurrentUser) -> CheckoutPublic:
-    """Open a checkout for the logged-in learner: 403 with the ladder's message when a prerequisite is
-    missing, 409 when already enrolled, 422 when the code does not apply."""
-    order = service.start_checkout(session, user=user, programme_slug=data.programme, offer_slug=data.offer,
-                                   code_text=data.code)
+             responses={200: {"description": "The checkout already open for this offer and code"}, 403: {},
+                        404: {}, 409: {}, 422: {}, 429: {}})
+def checkout(request: Request, response: Response, data: CheckoutIn, session: SessionDep,
+             user: CurrentUser) -> CheckoutPublic:
+    """Open a checkout for the logged-in learner (201), or hand back the one already open for the same
+    offer and code (200; one open checkout per programme: a different offer or code replaces it).
+    403 with the ladder's message when a prerequisite is missing, 409 when already enrolled or a
+    payment is on its way, 422 when the code does not apply, 429 after too many code tries."""
+    opened = service.open_checkout(session, user=user, programme_slug=data.programme, offer_slug=data.offer,
+                                   code_text=data.code, address=client_address(request))
+    order = opened.order
+    if opened.reused:
+        response.status_code = status.HTTP_200_OK
     view = service.order_views(session, [order])[0]
     return CheckoutPublic(order=order_public(view), checkout_url=order.checkout_url or f"/checkout/success?order="
                                                                                          f"{order.public_id}")

@@ -9,9 +9,11 @@ is opened, so nobody pays for something they may not start or already have.
 from __future__ import annotations
 
 import calendar
+import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from api.accounts.models import User
@@ -24,7 +26,7 @@ from api.core.money import format_money, split_instalments
 from api.core.security import new_token
 from api.learning import service as learning_service
 from api.learning.models import EnrolmentStatus
-from api.payments import codes
+from api.payments import codes, tries
 from api.payments.models import (
     DiscountCode,
     Order,
@@ -36,6 +38,8 @@ from api.payments.models import (
 )
 from api.payments.providers import PaymentProvider, ProviderError, get_provider
 
+log = logging.getLogger("cadre.payments")
+OPEN_STATUSES = (OrderStatus.pending.value, OrderStatus.processing.value)  # see uq_order_open_checkout
 MINIMUM_CHARGE = 30  # Stripe's smallest card charge in GBP/EUR/USD minor units is about 30-50
 
 
@@ -108,15 +112,17 @@ def find_offer(session: Session, programme: Programme, offer_slug: str | None) -
 
 
 def quote(session: Session, *, programme_slug: str, offer_slug: str | None, code_text: str | None,
-          user: User | None, lock_code: bool = False) -> Quote:
-    """The price a learner would pay, or why the code they typed does not apply (then: the full price)."""
+          user: User | None, address: str | None) -> Quote:
+    """The price a learner would pay, or why the code they typed does not apply (then: the full price).
+    Every code resolved here is a try from `address` (see tries.py): past the limit, 429."""
     programme = catalog_service.get_by_slug(session, programme_slug)
     offer = find_offer(session, programme, offer_slug)
     q = Quote(programme=programme, offer=offer, amount_before=offer.amount)
     typed = (code_text or "").strip()
     if typed:
+        tries.count(session, address, typed)
         q.code_text = codes.normalise(typed)
-        code = codes.get(session, typed, lock=lock_code)
+        code = codes.get(session, typed)
         q.code_problem = codes.problem(session, code, typed, programme, offer.currency, user.id if user else None)
         if q.code_problem is None and code is not None:
             q.code, q.discount = code, codes.discount_for(code, offer.amount)
@@ -143,66 +149,109 @@ def refuse_if_cannot_buy(session: Session, user: User, programme: Programme) -> 
 
 
 # --- checkout ---------------------------------------------------------------------------------
+#
+# One open checkout per learner and programme, enforced by the partial unique index
+# uq_order_open_checkout (models.py). A second request while one is open gets that checkout back
+# when it is for the same offer and code and still valid (a second click on "Pay"); otherwise the old
+# one is closed at its provider and a new one opened. Requests racing each other meet the index: the
+# loser's insert fails (on PostgreSQL it first waits for the winner to commit), is rolled back to its
+# savepoint, and is answered exactly as if it had come second.
+#
+# The provider is called after the order row is written (so only this learner's own racing requests
+# wait on it) and before the code's row lock is taken (so other learners using the code never wait
+# on the network); the code's caps are checked again under that lock, and a checkout that lost the
+# last use of a code is closed at the provider before the error is raised.
 
-def _open_orders(session: Session, user: User, programme: Programme) -> list[Order]:
-    return list(session.exec(select(Order).where(Order.user_id == user.id, Order.programme_id == programme.id,
-                                                 Order.status == OrderStatus.pending.value)).all())
+REUSE_MARGIN = timedelta(minutes=5)  # a checkout about to expire is replaced rather than handed out again
+ATTEMPTS = 3
+
+
+class PaymentInProgress(Conflict):
+    code = "payment_in_progress"
+
+
+@dataclass
+class Checkout:
+    order: Order
+    reused: bool  # the learner's checkout that was already open, handed back
+
+
+def open_order(session: Session, user_id: int, programme_id: int) -> Order | None:
+    """The learner's open checkout for a programme (pending, or its bank payment processing), if any."""
+    return session.exec(select(Order).where(Order.user_id == user_id, Order.programme_id == programme_id,
+                                            col(Order.status).in_(OPEN_STATUSES))
+                        .execution_options(populate_existing=True)).first()
+
+
+def _reusable(order: Order, offer: Offer, typed: str | None, provider: PaymentProvider) -> bool:
+    return (order.status == OrderStatus.pending.value and order.offer_id == offer.id and order.code_text == typed
+            and order.provider == provider.name and bool(order.checkout_url) and order.expires_at is not None
+            and order.expires_at > utcnow() + REUSE_MARGIN)
 
 
 def start_checkout(session: Session, *, user: User, programme_slug: str, offer_slug: str | None,
-                   code_text: str | None, provider: PaymentProvider | None = None) -> Order:
-    """Open a checkout: the order, its payment schedule, a reserved code, and the provider's session.
+                   code_text: str | None, address: str | None, provider: PaymentProvider | None = None) -> Order:
+    return open_checkout(session, user=user, programme_slug=programme_slug, offer_slug=offer_slug,
+                         code_text=code_text, address=address, provider=provider).order
+
+
+def open_checkout(session: Session, *, user: User, programme_slug: str, offer_slug: str | None,
+                  code_text: str | None, address: str | None, provider: PaymentProvider | None = None) -> Checkout:
+    """Open a checkout (the order, its payment schedule, a reserved code, the provider's session), or
+    hand back the one already open. `address` is where the request came from: a code typed here counts
+    towards its tries (None only for callers that are not a client, such as the command line).
     All or nothing: if anything fails (the code, the provider), none of it stays, even when the caller
     goes on to commit (a page that shows the error)."""
     with session.begin_nested():
-        return _start_checkout(session, user=user, programme_slug=programme_slug, offer_slug=offer_slug,
-                               code_text=code_text, provider=provider or get_provider())
+        return _open_checkout(session, user=user, programme_slug=programme_slug, offer_slug=offer_slug,
+                              code_text=code_text, address=address, provider=provider or get_provider())
 
 
-def _start_checkout(session: Session, *, user: User, programme_slug: str, offer_slug: str | None,
-                    code_text: str | None, provider: PaymentProvider) -> Order:
+def _open_checkout(session: Session, *, user: User, programme_slug: str, offer_slug: str | None,
+                   code_text: str | None, address: str | None, provider: PaymentProvider) -> Checkout:
     programme = catalog_service.get_by_slug(session, programme_slug)
     refuse_if_cannot_buy(session, user, programme)
     offer = find_offer(session, programme, offer_slug)
     typed = codes.normalise(code_text or "") or None
+    for attempt in range(ATTEMPTS):
+        old = open_order(session, user.id, programme.id)
+        if old is not None:
+            if _reusable(old, offer, typed, provider):
+                return Checkout(old, reused=True)
+            if old.status == OrderStatus.processing.value:
+                raise PaymentInProgress(
+                    f"A bank payment for {programme.display_title} is already on its way ({old.public_id}): "
+                    "wait for it to settle (see /billing) before paying again.")
+            close_checkout(session, old, provider, note="Replaced by a newer checkout.")
+        q = quote(session, programme_slug=programme.slug, offer_slug=offer.slug, code_text=typed, user=user,
+                  address=address)
+        if q.code_problem:
+            if attempt + 1 < ATTEMPTS and open_order(session, user.id, programme.id) is not None:
+                continue  # a racing request just opened one (and reserved the code): answer with that one
+            raise CodeNotApplicable(q.code_problem)
+        if q.amount_total and min(q.instalments) < MINIMUM_CHARGE:
+            raise Invalid("That payment is too small to take by card.", code="amount_too_small")
+        order = _insert_order(session, user, programme, offer, q, typed, provider)
+        if order is not None:
+            break
+    else:
+        raise Conflict(f"Another checkout for {programme.display_title} is being opened at this moment. "
+                       "Wait a few seconds and try again.", code="checkout_in_progress")
     now = utcnow()
-    for old in _open_orders(session, user, programme):
-        if (old.offer_id == offer.id and old.code_text == typed and old.expires_at and old.expires_at > now
-                and old.checkout_url and old.provider == provider.name):
-            return old  # a second click on "Pay": the same checkout
-        close_checkout(session, old, provider, note="Replaced by a newer checkout.")
-    # The row lock on the code is taken here and held to the commit: the cap check and the reservation
-    # below cannot interleave with another checkout's.
-    q = quote(session, programme_slug=programme.slug, offer_slug=offer.slug, code_text=typed, user=user,
-              lock_code=True)
-    if q.code_problem:
-        raise CodeNotApplicable(q.code_problem)
-    if q.amount_total and min(q.instalments) < MINIMUM_CHARGE:
-        raise Invalid("That payment is too small to take by card.", code="amount_too_small")
-    order = Order(
-        public_id="ord_" + new_token(12).replace("-", "x").replace("_", "y"), user_id=user.id,
-        programme_id=programme.id, offer_id=offer.id, code_id=q.code.id if q.code else None, code_text=typed,
-        kind=offer.kind, currency=offer.currency, amount_before=q.amount_before, discount_amount=q.discount,
-        amount_total=q.amount_total, instalment_count=len(q.instalments), interval=offer.interval,
-        access_days=offer.access_days, provider=provider.name,
-    )
-    session.add(order)
-    session.flush()
     today = now.date()
     for i, amount in enumerate(q.instalments):
         session.add(Payment(order_id=order.id, number=i + 1, amount=amount, currency=offer.currency,
                             due_date=add_interval(today, offer.interval or "month", i) if i else today))
-    if q.code:
-        codes.reserve(session, q.code, user_id=user.id, order_id=order.id)
     session.flush()
     if q.amount_total == 0:  # a 100% code: nothing to collect
         from api.payments import lifecycle
 
+        _reserve_code(session, order, q, user, provider)
         for p in payments_of(session, order):
             p.status, p.paid_at = PaymentStatus.paid.value, now
             session.add(p)
-        lifecycle.order_paid(session, order)
-        return order
+        lifecycle.order_paid(session, order, provider)
+        return Checkout(order, reused=False)
     base = get_settings().base_url.rstrip("/")
     try:
         cs = provider.create_checkout(
@@ -216,19 +265,62 @@ def _start_checkout(session: Session, *, user: User, programme_slug: str, offer_
     order.provider_customer_id = cs.customer_id
     session.add(order)
     session.flush()
+    _reserve_code(session, order, q, user, provider)
+    return Checkout(order, reused=False)
+
+
+def _insert_order(session: Session, user: User, programme: Programme, offer: Offer, q: Quote, typed: str | None,
+                  provider: PaymentProvider) -> Order | None:
+    """The order row, or None when another checkout of this learner for this programme got there first."""
+    order = Order(
+        public_id="ord_" + new_token(12).replace("-", "x").replace("_", "y"), user_id=user.id,
+        programme_id=programme.id, offer_id=offer.id, code_id=q.code.id if q.code else None, code_text=typed,
+        kind=offer.kind, currency=offer.currency, amount_before=q.amount_before, discount_amount=q.discount,
+        amount_total=q.amount_total, instalment_count=len(q.instalments), interval=offer.interval,
+        access_days=offer.access_days, provider=provider.name,
+    )
+    try:
+        with session.begin_nested():
+            session.add(order)
+            session.flush()
+    except IntegrityError:
+        return None
     return order
+
+
+def _reserve_code(session: Session, order: Order, q: Quote, user: User, provider: PaymentProvider) -> None:
+    """Reserve the code's use under its row lock, checking its caps again: another learner may have
+    taken the last use since the price was quoted. Losing it closes this checkout at the provider."""
+    if q.code is None:
+        return
+    savepoint = session.begin_nested()
+    code = codes.get(session, q.code.code, lock=True)
+    problem = codes.problem(session, code, q.code_text or q.code.code, q.programme, q.currency, user.id)
+    if problem is None and code is not None:
+        codes.reserve(session, code, user_id=user.id, order_id=order.id)
+        savepoint.commit()
+        return
+    savepoint.rollback()  # lets go of the code's lock before the provider is called
+    if order.provider_session_id:
+        try:
+            provider.expire_checkout(session, order)
+        except ProviderError:
+            log.warning("checkout left open at the provider", extra={"order": order.public_id})
+    raise CodeNotApplicable(problem or f"The code {codes.display(q.code)} is no longer active.")
 
 
 def close_checkout(session: Session, order: Order, provider: PaymentProvider, note: str) -> None:
     """Close an open checkout and let go of its code (an older tab, an expired session)."""
+    was_open = order.status == OrderStatus.pending.value
     try:
         if order.provider == provider.name:  # one made under another configuration has nothing to close here
             provider.expire_checkout(session, order)
     except ProviderError as exc:
-        raise Conflict(f"A payment for {order.public_id} is already on its way; wait a minute, then check "
-                       "/billing.", code="payment_in_progress") from exc
+        raise PaymentInProgress(f"A payment for {order.public_id} is already on its way; wait a minute, then "
+                                "check /billing.") from exc
     session.refresh(order)
-    if order.status == OrderStatus.pending.value:
+    # The offline provider's expired event has already closed it (as "Checkout expired."): say why.
+    if order.status == OrderStatus.pending.value or (was_open and order.status == OrderStatus.expired.value):
         order.status, order.status_note, order.updated_at = OrderStatus.expired.value, note, utcnow()
         session.add(order)
         for p in payments_of(session, order):
@@ -237,6 +329,22 @@ def close_checkout(session: Session, order: Order, provider: PaymentProvider, no
                 session.add(p)
         codes.set_redemption(session, order.id, RedemptionStatus.released)
         session.flush()
+
+
+def close_open_checkouts(session: Session, user_id: int, programme_id: int, note: str,
+                         provider: PaymentProvider | None = None) -> list[Order]:
+    """The learner was given the programme some other way (an administrator's grant): close the checkout
+    they may still have open for it, so it can no longer be paid. One the provider will not close (a
+    payment already on its way) stays; if its money arrives, it is refunded (lifecycle.order_paid)."""
+    order = open_order(session, user_id, programme_id)
+    if order is None or order.status != OrderStatus.pending.value:
+        return []
+    try:
+        close_checkout(session, order, provider or get_provider(), note=note)
+    except PaymentInProgress:
+        log.info("open checkout left to the refund", extra={"order": order.public_id})
+        return []
+    return [order]
 
 
 # --- reading orders -----------------------------------------------------------------------------
@@ -329,7 +437,11 @@ def refund(session: Session, order: Order, *, amount: int | None, by: User | Non
            provider: PaymentProvider | None = None) -> list[Refund]:
     """Refund `amount` (None: everything still refundable) through the provider, newest payment first.
     What the provider confirms arrives as charge.refunded events, which move the order and the
-    enrolment; with the offline provider that happens before this returns."""
+    enrolment; with the offline provider that happens before this returns.
+
+    All or nothing here: when the provider refuses one of several refunds, none of this call's rows or
+    effects stay written, even if the caller goes on to commit (a page showing the error). A part the
+    provider did refund before refusing the rest arrives later in its own charge.refunded event."""
     provider = provider or get_provider()
     paid = [p for p in payments_of(session, order) if p.status == PaymentStatus.paid.value]
     refundable = sum(p.amount - p.amount_refunded for p in paid)
@@ -339,24 +451,33 @@ def refund(session: Session, order: Order, *, amount: int | None, by: User | Non
     if wanted < 1 or wanted > refundable:
         raise Invalid(f"Refund between {format_money(1, order.currency)} and "
                       f"{format_money(refundable, order.currency)}.", code="bad_refund_amount")
-    made: list[Refund] = []
+    plan: list[tuple[Payment, int]] = []
     left = wanted
     for p in sorted(paid, key=lambda p: p.number, reverse=True):
         take = min(left, p.amount - p.amount_refunded)
-        if take <= 0:
-            continue
-        try:
-            result = provider.refund(session, order, p, take)
-        except ProviderError as exc:
-            raise Conflict(f"The refund was not made: {exc}", code="provider_error") from exc
-        row = Refund(order_id=order.id, payment_id=p.id, amount=take, provider_refund_id=result.id,
-                     status=result.status, reason=reason, requested_by_id=by.id if by else None)
-        session.add(row)
-        made.append(row)
-        left -= take
+        if take > 0:
+            plan.append((p, take))
+            left -= take
         if not left:
             break
-    session.flush()
+    # Refuse before asking the provider for anything when one of the payments cannot be refunded yet.
+    unknown = [p.number for p, _ in plan if not p.provider_payment_intent_id]
+    if unknown:
+        raise Conflict(f"Payment {unknown[0]} of this order has no charge on record yet (the provider has not "
+                       "confirmed it): nothing was refunded. Try again in a minute.", code="provider_error")
+    made: list[Refund] = []
+    try:
+        with session.begin_nested():
+            for p, take in plan:
+                result = provider.refund(session, order, p, take)
+                row = Refund(order_id=order.id, payment_id=p.id, amount=take, provider_refund_id=result.id,
+                             status=result.status, reason=reason, requested_by_id=by.id if by else None)
+                session.add(row)
+                made.append(row)
+            session.flush()
+    except ProviderError as exc:
+        raise Conflict(f"The refund was not made: {exc}. Nothing was recorded; any part the provider had "
+                       "already refunded will show here once it confirms it.", code="provider_error") from exc
     return made
 
 

@@ -127,9 +127,9 @@ def test_cadre_payments_sweep_closes_abandoned_checkouts_and_frees_their_codes(d
     from api.payments.models import DiscountRedemption
 
     order = service.start_checkout(db, user=make_user(), programme_slug="acxs", offer_slug="full",
-                                   code_text="special50")
+                                   code_text="special50", address=None)
     fresh = service.start_checkout(db, user=make_user(), programme_slug="acxs", offer_slug="full",
-                                   code_text="special50")
+                                   code_text="special50", address=None)
     order.expires_at -= timedelta(hours=2)
     db.add(order)
     db.commit()

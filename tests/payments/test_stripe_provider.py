@@ -14,7 +14,7 @@ from sqlmodel import select
 from api.accounts.models import Role
 from api.learning import service as learning_service
 from api.payments import codes
-from api.payments.models import Order, Payment, PaymentCustomer
+from api.payments.models import DiscountRedemption, Order, Payment, PaymentCustomer
 from tests.payments.conftest import checkout_object, signed, stripe_event
 
 
@@ -249,3 +249,56 @@ def test_with_stripe_configured_only_its_webhook_secret_verifies(stripe_settings
     body, header = signed(stripe_event("customer.created", {"id": "cus_x"}),
                           secret=stripe_settings.stripe_webhook_secret)
     assert client.post("/webhooks/stripe", content=body, headers={"Stripe-Signature": header}).status_code == 200
+
+
+def _grant(browser, login, make_user, learner):
+    admin = make_user(roles={Role.admin})
+    login(admin.email)
+    r = browser.post_form("/admin/enrolments", email=learner.email, programme="acxs")
+    assert r.status_code == 303, r.text
+    login(learner.email)
+
+
+def test_a_grant_expires_the_open_stripe_checkout(stripe_settings, stripe_standin, browser, learner, special50, db,
+                                                  make_user, login):
+    order, _ = _checkout(browser, db, learner, "full")
+    _grant(browser, login, make_user, learner)
+    assert stripe_standin.sessions[order.provider_session_id]["status"] == "expired"
+    db.refresh(order)
+    assert order.status == "expired" and "given the programme" in order.status_note
+    redemption = db.exec(select(DiscountRedemption).where(DiscountRedemption.order_id == order.id)).one()
+    assert redemption.status == "released"
+
+
+def test_stripe_money_for_a_programme_already_held_is_refunded_at_stripe(
+        stripe_settings, stripe_standin, stripe_client, client, browser, learner, special50, db, make_user, login,
+        mailbox):
+    """The learner pays at Stripe as the administrator grants the programme: Stripe will not expire a
+    completed session, so the grant leaves it, and the payment's event is answered with a refund."""
+    order, _ = _checkout(browser, db, learner, "full")
+    customer = order.provider_customer_id
+    _card(stripe_client, customer)
+    pi = stripe_client.v1.payment_intents.create(params={
+        "amount": 43000, "currency": "gbp", "customer": customer,
+        "payment_method": stripe_client.v1.customers.retrieve(customer).invoice_settings.default_payment_method})
+    assert stripe_client.v1.payment_intents.confirm(pi.id).status == "succeeded"
+    stripe_standin.sessions[order.provider_session_id]["status"] = "complete"
+
+    _grant(browser, login, make_user, learner)
+    db.refresh(order)
+    assert order.status == "pending"  # a payment is on its way: left for the refund below
+    assert _post(client, "checkout.session.completed",
+                 checkout_object(order, payment_intent=pi.id, customer=customer)) == "processed"
+    refunds = stripe_client.v1.refunds.list(params={"payment_intent": pi.id}).data
+    assert [r.amount for r in refunds] == [43000]
+    db.refresh(order)
+    assert order.status == "refunded" and "already holds ACX Specialist" in order.status_note
+    (msg,) = [m for m in mailbox.to(learner.email) if "refunded" in m["Subject"]]
+    assert "We refunded £430 because you already hold ACX Specialist" in mailbox.body(msg)
+    assert not [m for m in mailbox.to(learner.email) if "receipt" in m["Subject"].lower()]
+    # Stripe then reports the refund: recorded, and the granted place is untouched.
+    _post(client, "charge.refunded", _charge_event(stripe_client, pi.id))
+    db.refresh(order)
+    assert (order.status, order.amount_refunded) == ("refunded", 43000)
+    enrolment = learning_service.get_enrolment(db, learner.id, order.programme_id)
+    assert (enrolment.status, enrolment.source) == ("active", "admin_grant")

@@ -15,7 +15,8 @@ from tests.payments.conftest import checkout_object, invoice_object, signed, str
 
 
 def _checkout(db, user, offer):
-    order = service.start_checkout(db, user=user, programme_slug="acxs", offer_slug=offer, code_text="special50")
+    order = service.start_checkout(db, user=user, programme_slug="acxs", offer_slug=offer, code_text="special50",
+                                   address=None)
     db.commit()
     return order
 
