@@ -96,7 +96,7 @@ class Worker:
                 mail.deliver(msg.payload, transport)
                 with self.sessions() as session:
                     if not outbox.complete(session, msg, token, now):
-                        log.warning("email sent after its lease lapsed", extra={"message": msg.id})
+                        log.warning("email sent after its lease lapsed", extra={"outbox_id": msg.id})
                     session.commit()
             else:
                 consumer = registry.resolve(msg.handler)
@@ -107,7 +107,7 @@ class Worker:
                     else:
                         session.rollback()  # another worker took it over; its run counts, not ours
         except Exception as exc:
-            log.warning("outbox message failed", extra={"message": msg.id, "handler": msg.handler,
+            log.warning("outbox message failed", extra={"outbox_id": msg.id, "handler": msg.handler,
                                                         "error": _describe(exc)})
             self._fail(msg, token, _describe(exc), now)
 
@@ -117,7 +117,7 @@ class Worker:
             status = outbox.fail(session, msg, token, error, now, self.settings)
             session.commit()
         if status == "dead":
-            log.error("outbox message is a dead letter", extra={"message": msg.id, "handler": msg.handler,
+            log.error("outbox message is a dead letter", extra={"outbox_id": msg.id, "handler": msg.handler,
                                                                 "error": error})
 
     # --- the loop ---
