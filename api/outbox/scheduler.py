@@ -37,7 +37,8 @@ def _claim_slot(session: Session, job: registry.Job, slot: datetime, worker: str
         return False
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     stmt = insert(ScheduledRun).values(job=job.name, slot_start=slot, worker=worker[:80], started_at=now)
-    return session.execute(stmt.on_conflict_do_nothing(index_elements=["job", "slot_start"])).rowcount == 1
+    stmt = stmt.on_conflict_do_nothing(index_elements=["job", "slot_start"]).returning(ScheduledRun.id)
+    return session.execute(stmt).first() is not None
 
 
 def run_job(sessions: Sessions, job: registry.Job, *, worker: str, now: datetime | None = None) -> bool:

@@ -50,8 +50,9 @@ def enqueue(session: Session, *, kind: OutboxKind, handler: str, topic: str, pay
         kind=kind.value, handler=handler, topic=topic, payload=payload,
         dedupe_key=dedupe_key or f"{topic}:{secrets.token_hex(12)}", status=OutboxStatus.pending.value,
         attempts=0, available_at=available_at or now, event_id=event_id, created_at=now,
-    ).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    return session.execute(stmt).rowcount == 1
+    ).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(OutboxMessage.id)
+    # RETURNING, not rowcount: psycopg reports -1 for an INSERT … ON CONFLICT through SQLAlchemy.
+    return session.execute(stmt).first() is not None
 
 
 def publish(session: Session, name: str, dedupe_key: str, payload: dict[str, Any]) -> DomainEvent | None:
