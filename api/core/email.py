@@ -111,8 +111,11 @@ def send_template(session: Session, to: str, template: str, /, *, key: str | Non
 
 
 def queue(session: Session, to: str, subject: str, body: str, *, key: str | None = None) -> bool:
-    """A plain-text email, queued like send_template (kept for callers that build their own text)."""
-    return _enqueue(session, {"to": to, "subject": subject, "text": body, "html": None, "template": None,
+    """An email whose text the caller wrote, queued like send_template (the HTML part is made from it).
+    Prefer a template: this stays for callers on other branches that build their own text."""
+    html = _HTML.get_template("base.html").render({**site_context(), "subject": subject,
+                                                   "content": _text_to_html(body)})
+    return _enqueue(session, {"to": to, "subject": subject, "text": body, "html": html, "template": None,
                               "message_id": _message_id(), "date": formatdate(usegmt=True)}, key)
 
 

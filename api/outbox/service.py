@@ -178,7 +178,12 @@ def purge_done(session: Session, now: datetime | None = None, keep_days: int | N
     cutoff = now - timedelta(days=keep_days if keep_days is not None else get_settings().worker_keep_days)
     ids = select(OutboxMessage.id).where(OutboxMessage.status == OutboxStatus.done.value,
                                          col(OutboxMessage.done_at) < cutoff).limit(5000).scalar_subquery()
-    removed = session.execute(delete(OutboxMessage).where(col(OutboxMessage.id).in_(ids))).rowcount
+    removed = 0
+    for _ in range(100):  # in chunks, so no single statement holds the table for long
+        n = session.execute(delete(OutboxMessage).where(col(OutboxMessage.id).in_(ids))).rowcount
+        removed += n
+        if n < 5000:
+            break
     session.flush()
     return removed
 

@@ -18,6 +18,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -131,8 +132,6 @@ class Worker:
         poll = self.settings.worker_poll_seconds
         log.info("worker started", extra={"worker": self.name})
         last_schedule = 0.0
-        import time
-
         while not stop.is_set():
             try:
                 if time.monotonic() - last_schedule >= min(poll * 10, 10):

@@ -238,3 +238,21 @@ def test_backoff_doubles_up_to_the_cap(attempts, seconds):
 def test_the_admin_index_links_to_the_outbox(client, make_user, login):
     login(make_user(roles={Role.admin}).email)
     assert 'href="/admin/outbox"' in client.get("/admin").text
+
+
+def test_delivered_messages_are_purged_after_the_keep_days_and_dead_letters_stay(db):
+    now = utcnow()
+    for name in ("old", "new", "dead"):
+        mail.queue(db, f"{name}@example.com", name, "x\n")
+    db.commit()
+    rows = {r.payload["to"].split("@")[0]: r for r in db.exec(select(OutboxMessage)).all()
+            if r.payload["to"].split("@")[0] in ("old", "new", "dead")}
+    rows["old"].status, rows["old"].done_at = "done", now - timedelta(days=31)
+    rows["new"].status, rows["new"].done_at = "done", now - timedelta(days=29)
+    rows["dead"].status, rows["dead"].created_at = "dead", now - timedelta(days=90)
+    for r in rows.values():
+        db.add(r)
+    db.commit()
+    assert outbox.purge_done(db, now, keep_days=30) == 1
+    left = {r.payload["to"] for r in db.exec(select(OutboxMessage)).all()}
+    assert "old@example.com" not in left and {"new@example.com", "dead@example.com"} <= left
