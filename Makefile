@@ -35,7 +35,7 @@ run: install
 	$(BIN)/cadre content sync
 	$(BIN)/cadre keys create --if-missing
 	$(BIN)/cadre demo
-	@echo "Cadre is starting on http://$${CADRE_HOST:-127.0.0.1}:$${CADRE_PORT:-8000}  (Ctrl-C to stop)"
+	@echo "Cadre is starting on http://$${CADRE_HOST:-127.0.0.1}:$${CADRE_PORT:-8000} with its background worker (Ctrl-C stops both)"
 	$(BIN)/cadre serve
 
 test: install-test

@@ -1,5 +1,5 @@
-"""The `cadre` command: serve, db upgrade, content sync, users, enrol, codes, payments, keys, verify,
-certificates, demo."""
+"""The `cadre` command: serve, worker, db upgrade, content sync, users, enrol, codes, payments, keys,
+verify, certificates, demo."""
 
 from __future__ import annotations
 
@@ -28,8 +28,60 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # With the public development secret anyone could forge CSRF tokens and offline payment events.
         print(f"Refusing to listen on {host} with the development secret: set CADRE_SECRET_KEY.", file=sys.stderr)
         return 1
-    uvicorn.run("api.main:create_app", factory=True, host=host, port=args.port or s.port,
-                proxy_headers=True, log_level="warning", reload=args.reload)
+    stop, threads = None, []
+    if s.embedded_worker and not args.no_worker:
+        # Development and the embedded default: the worker runs in this process, so mail goes out
+        # with no second terminal, and it stops with Ctrl-C. Production runs `cadre worker`.
+        import threading
+
+        from api.outbox.worker import start_threads
+
+        stop = threading.Event()
+        threads = start_threads(1, stop)
+        print("Background worker running in this process (emails, events, scheduled jobs); "
+              "--no-worker to leave it to `cadre worker`.", file=sys.stderr)
+    try:
+        uvicorn.run("api.main:create_app", factory=True, host=host, port=args.port or s.port,
+                    proxy_headers=True, log_level="warning", reload=args.reload)
+    finally:
+        if stop is not None:
+            stop.set()
+            for t in threads:
+                t.join(timeout=5)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    import api.models  # noqa: F401
+    from api.core.config import get_settings
+    from api.core.db import utcnow
+    from api.outbox import scheduler
+    from api.outbox import service as outbox
+    from api.outbox.worker import Worker, engine_sessions, start_threads
+
+    if args.once:
+        worker = Worker()
+        ran = scheduler.run_due(worker.sessions, worker.jobs, worker=worker.name, now=utcnow())
+        handled = worker.drain()
+        with _session() as session:
+            st = outbox.stats(session)
+        print(f"Ran {len(ran)} scheduled job(s){': ' + ', '.join(ran) if ran else ''}; handled {handled} message(s). "
+              f"Outbox: {st.pending} pending ({st.retrying} retrying), {st.dead} dead.")
+        return 0
+    count = args.concurrency or get_settings().worker_concurrency
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    threads = start_threads(count, stop, engine_sessions())
+    print(f"cadre worker: {count} thread(s) draining the outbox and running scheduled jobs (Ctrl-C to stop).",
+          file=sys.stderr, flush=True)
+    while any(t.is_alive() for t in threads):
+        for t in threads:
+            t.join(timeout=0.5)
+    print("cadre worker stopped.", file=sys.stderr)
     return 0
 
 
@@ -278,7 +330,8 @@ def cmd_certificates(args: argparse.Namespace) -> int:
     with _session() as session:
         sent = certificates_service.send_expiry_reminders(session)
         session.commit()
-    print(f"Sent {sent} expiry reminder{'s' if sent != 1 else ''}.")
+    print(f"Queued {sent} expiry reminder{'s' if sent != 1 else ''} (the worker sends them; `cadre worker` runs "
+          "this hourly by itself).")
     return 0
 
 
@@ -290,7 +343,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.add_argument("--reload", action="store_true")
+    p.add_argument("--no-worker", action="store_true",
+                   help="do not run the background worker in this process (run `cadre worker` instead)")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("worker", help="send queued email, deliver domain events, run scheduled jobs")
+    p.add_argument("--once", action="store_true", help="run what is due now, then exit (for cron or a check)")
+    p.add_argument("--concurrency", type=int, help="threads, each with its own connection "
+                                                   "(default CADRE_WORKER_CONCURRENCY)")
+    p.set_defaults(func=cmd_worker)
 
     db = sub.add_parser("db", help="database").add_subparsers(dest="db_command", required=True)
     p = db.add_parser("upgrade", help="run the migrations")
@@ -335,8 +396,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_verify)
 
     certs = sub.add_parser("certificates", help="certificates").add_subparsers(dest="action", required=True)
-    certs.add_parser("remind", help="email holders 90 and 30 days before expiry").set_defaults(
-        func=cmd_certificates)
+    certs.add_parser("remind", help="email holders 90 and 30 days before expiry (also a scheduled job of "
+                                    "`cadre worker`)").set_defaults(func=cmd_certificates)
 
     enrol = sub.add_parser("enrol", help="who may study what").add_subparsers(dest="action", required=True)
     p = enrol.add_parser("grant", help="give a learner a place (reactivates a cancelled one)")
@@ -378,7 +439,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     pay = sub.add_parser("payments", help="payments").add_subparsers(dest="p", required=True)
     p = pay.add_parser("sweep", help="close expired checkouts; pause access where an instalment is overdue "
-                                     "past CADRE_INSTALMENT_GRACE_DAYS")
+                                     "past CADRE_INSTALMENT_GRACE_DAYS (also a scheduled job of `cadre worker`)")
     p.set_defaults(func=cmd_payments_sweep)
 
     p = sub.add_parser("demo", help="create the demo accounts and the demo discount code (development only)")

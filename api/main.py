@@ -26,6 +26,7 @@ from api.halloffame import router as halloffame_router
 from api.learning import admin_pages as learning_admin_pages
 from api.learning import pages as learning_pages
 from api.learning import router as learning_router
+from api.outbox import pages as outbox_pages
 from api.payments import admin_pages as payments_admin_pages
 from api.payments import pages as payments_pages
 from api.payments import router as payments_router
@@ -34,7 +35,7 @@ API_ROUTERS = [accounts_router.router, catalog_router.router, halloffame_router.
                certificates_router.router, payments_router.router, payments_router.webhooks]
 PAGE_ROUTERS = [catalog_pages.router, accounts_pages.router, halloffame_pages.router, learning_pages.router,
                 learning_admin_pages.router, certificates_pages.router, payments_pages.router,
-                payments_admin_pages.router]
+                payments_admin_pages.router, outbox_pages.router]
 
 
 def create_app() -> FastAPI:

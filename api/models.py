@@ -8,11 +8,12 @@ from api.certificates import models as certificates_models
 from api.core import ratelimit as ratelimit_models
 from api.halloffame import models as halloffame_models
 from api.learning import models as learning_models
+from api.outbox import models as outbox_models
 from api.payments import models as payments_models
 
 metadata = SQLModel.metadata
 
 __all__ = [
     "metadata", "accounts_models", "catalog_models", "halloffame_models", "learning_models", "certificates_models",
-    "ratelimit_models", "payments_models",
+    "ratelimit_models", "payments_models", "outbox_models",
 ]

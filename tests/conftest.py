@@ -10,6 +10,7 @@ import socket
 import tempfile
 from collections.abc import Iterator
 from email import message_from_bytes
+from email import policy as email_policy
 from email.message import Message
 from pathlib import Path
 
@@ -26,20 +27,33 @@ def free_port() -> int:
 
 
 class Mailbox:
-    """What the local SMTP server received."""
+    """What the local SMTP server received. Through the `mailbox` fixture, reading it first lets the
+    worker handle what is queued (as `cadre worker` would a moment later); `received` is what the
+    server has got so far, without running the worker."""
 
     def __init__(self) -> None:
-        self.messages: list[Message] = []
+        self.received: list[Message] = []
+        self.before_read = None
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append(message_from_bytes(envelope.original_content))
+        self.received.append(message_from_bytes(envelope.original_content, policy=email_policy.default))
         return "250 OK"
 
     def clear(self) -> None:
-        self.messages.clear()
+        self.received.clear()
+
+    @property
+    def messages(self) -> list[Message]:
+        if self.before_read is not None:
+            self.before_read()
+        return self.received
 
     def to(self, address: str) -> list[Message]:
         return [m for m in self.messages if address.lower() in m["To"].lower()]
+
+    def subjects(self, address: str) -> list[str]:
+        """Subjects as a mail client shows them (a long one is folded onto the next line)."""
+        return [" ".join(str(m["Subject"]).split()) for m in self.to(address)]
 
     @staticmethod
     def body(msg: Message) -> str:
@@ -157,10 +171,43 @@ def client(app):
         yield c
 
 
+@pytest.fixture(autouse=True)
+def _outbox_rows_committed_by_the_test_are_removed(request):
+    """Most tests roll everything back; a test that commits for real (a CLI command, threads on
+    PostgreSQL) may leave outbox rows behind, which a later test's worker would deliver. Gone here."""
+    if "engine" not in request.fixturenames:
+        yield
+        return
+    from sqlalchemy import delete, func, select
+
+    from api.outbox.models import OutboxMessage
+
+    engine = request.getfixturevalue("engine")
+    with engine.connect() as conn:
+        start = conn.execute(select(func.max(OutboxMessage.id))).scalar() or 0
+    yield
+    with engine.begin() as conn:
+        conn.execute(delete(OutboxMessage).where(OutboxMessage.id > start))
+
+
 @pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
+def drain(db):
+    """Run the worker now, on the test's session, until nothing is due: `drain()` (or
+    `drain(now=...)` to act as if later). Returns how many messages it handled."""
+    from contextlib import nullcontext
+
+    from api.outbox.worker import Worker
+
+    worker = Worker(sessions=lambda: nullcontext(db), name="test-worker")
+    return lambda now=None: worker.drain(now)
+
+
+@pytest.fixture
+def mailbox(drain) -> Iterator[Mailbox]:
     MAILBOX.clear()
+    MAILBOX.before_read = drain
     yield MAILBOX
+    MAILBOX.before_read = None
     MAILBOX.clear()
 
 

@@ -119,10 +119,8 @@ def send_verification(session: Session, user: User) -> None:
     if not _may_mail(session, user.email):
         return
     raw = _issue_token(session, user, TokenPurpose.verify_email)
-    mail.queue(session, user.email, "Confirm your email address for Cadre",
-               f"Hello {user.full_name},\n\nPlease confirm your email address by opening this link:\n\n"
-               f"{_link('/verify-email', raw)}\n\nThe link works for 3 days. If you did not create a Cadre "
-               f"account, ignore this message.\n")
+    mail.send_template(session, user.email, "accounts/confirm_email", name=user.full_name,
+                       link=_link("/verify-email", raw))
 
 
 def verify_email(session: Session, raw: str) -> User:
@@ -132,6 +130,8 @@ def verify_email(session: Session, raw: str) -> User:
         user.email_verified_at = utcnow()
         session.add(user)
         session.flush()
+        mail.send_template(session, user.email, "accounts/welcome", key=f"welcome:{user.id}", name=user.full_name,
+                           email=user.email)
     return user
 
 
@@ -234,10 +234,8 @@ def request_password_reset(session: Session, email: str) -> None:
     if user is None or not user.is_active or not _may_mail(session, user.email):
         return
     raw = _issue_token(session, user, TokenPurpose.reset_password)
-    mail.queue(session, user.email, "Reset your Cadre password",
-               f"Hello {user.full_name},\n\nSomeone (we hope you) asked to reset the password for this "
-               f"account. Choose a new password here:\n\n{_link('/reset-password', raw)}\n\nThe link works "
-               f"for one hour, once. If you did not ask, ignore this message: your password is unchanged.\n")
+    mail.send_template(session, user.email, "accounts/reset_password", name=user.full_name,
+                       link=_link("/reset-password", raw))
 
 
 def reset_password(session: Session, raw: str, new_password: str) -> User:
@@ -250,9 +248,7 @@ def reset_password(session: Session, raw: str, new_password: str) -> User:
     session.add(user)
     session.add(LoginAttempt(email=user.email, ip="reset", succeeded=True))  # lifts a lock-out
     end_all_sessions(session, user)
-    mail.queue(session, user.email, "Your Cadre password was changed",
-               f"Hello {user.full_name},\n\nThe password for your Cadre account was just changed and every "
-               f"session was logged out. If this was not you, reset your password now and contact us.\n")
+    mail.send_template(session, user.email, "accounts/password_changed", name=user.full_name, via_reset=True)
     return user
 
 
@@ -271,9 +267,7 @@ def change_password(session: Session, user: User, current: str, new: str, keep_s
     user.updated_at = utcnow()
     session.add(user)
     end_all_sessions(session, user, except_raw=keep_session)
-    mail.queue(session, user.email, "Your Cadre password was changed",
-               f"Hello {user.full_name},\n\nThe password for your Cadre account was changed, and your other "
-               f"sessions were logged out. If this was not you, reset your password now.\n")
+    mail.send_template(session, user.email, "accounts/password_changed", name=user.full_name, via_reset=False)
 
 
 def request_email_change(session: Session, user: User, new_email: str, current_password: str) -> None:
@@ -288,12 +282,9 @@ def request_email_change(session: Session, user: User, new_email: str, current_p
         raise TooManyRequests("We have sent several emails to that address in the last hour. Try again later.",
                               code="too_many_emails")
     raw = _issue_token(session, user, TokenPurpose.change_email, new_email=new_email)
-    mail.queue(session, new_email, "Confirm your new email address for Cadre",
-               f"Hello {user.full_name},\n\nConfirm that Cadre should use this address from now on:\n\n"
-               f"{_link('/confirm-email-change', raw)}\n\nThe link works for one day.\n")
-    mail.queue(session, user.email, "Your Cadre email address is being changed",
-               f"Hello {user.full_name},\n\nSomeone asked to move your Cadre account to {new_email}. It "
-               f"changes only once the new address is confirmed. If this was not you, change your password.\n")
+    mail.send_template(session, new_email, "accounts/confirm_new_email", name=user.full_name,
+                       link=_link("/confirm-email-change", raw))
+    mail.send_template(session, user.email, "accounts/email_change_notice", name=user.full_name, new_email=new_email)
 
 
 def confirm_email_change(session: Session, raw: str) -> User:

@@ -20,6 +20,12 @@ class CertificateStatus(StrEnum):
     superseded = "superseded"  # renewed: a newer certificate replaces it
 
 
+class HoldReason(StrEnum):
+    """Why the system (not an admin) suspended a certificate: only such a hold is lifted automatically."""
+
+    payment_overdue = "payment_overdue"  # an instalment unpaid past the grace period; lifted once paid
+
+
 class StatusPurpose(StrEnum):
     revocation = "revocation"
     suspension = "suspension"
@@ -40,6 +46,7 @@ class Certificate(SQLModel, table=True):
     status: str = Field(default=CertificateStatus.active.value, max_length=20, index=True)
     status_reason: str | None = Field(default=None, sa_column=Column(Text))
     status_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    hold_reason: str | None = Field(default=None, max_length=30)  # HoldReason, set only with status suspended
     # Its bits in the published status lists (/status/{n}); random indexes, never reused.
     revocation_list: int = Field(foreign_key="status_list.id")
     revocation_index: int

@@ -22,6 +22,7 @@ from api.certificates.models import (
     CertificateEvent,
     CertificateStatus,
     ExpiryReminder,
+    HoldReason,
     RenewalRequest,
     RenewalStatus,
     StatusList,
@@ -190,14 +191,8 @@ def issue(session: Session, *, user: User, programme: Programme, holder_name: st
         raise Conflict("This certificate was just issued by another request.", code="already_issued") from exc
     session.add(CertificateEvent(certificate_id=cert.id, kind="issued", reason=cert.issue_reason,
                                  actor_id=issued_by.id if issued_by else None))
-    url = verify_url(cert)
-    mail.queue(session, user.email, f"Your {programme.code} certificate",
-               f"Congratulations, {holder_name}.\n\nYou are now {programme.title} ({programme.code}).\n\n"
-               f"Certificate number: {cert.number}\nAnyone can check it at: {url}\n"
-               + (f"It is current until {cert.expires_at:%d %B %Y}; we will remind you before it lapses.\n"
-                  if cert.expires_at else "It does not lapse.\n")
-               + "\nDownload the PDF and the signed credential, or add it to LinkedIn, from your certificates page:\n"
-               f"{get_settings().base_url.rstrip('/')}/certificates\n")
+    mail.send_template(session, user.email, "certificates/issued", name=holder_name, programme=programme, cert=cert,
+                       verify_url=verify_url(cert))
     session.flush()
     return cert
 
@@ -236,13 +231,20 @@ def change_status(session: Session, cert: Certificate, action: str, reason: str,
     # A reinstatement's note belongs to the audit trail, not to the standing verifiers are shown.
     cert.status_reason = None if target is CertificateStatus.active else reason
     cert.status, cert.status_changed_at = target.value, utcnow()
+    cert.hold_reason = None  # whatever held it before, an admin decides now
     session.add(cert)
     session.add(CertificateEvent(certificate_id=cert.id, kind=action, reason=reason, actor_id=actor.id))
+    _tell_holder(session, cert, action, reason)
     session.flush()
     return cert
 
 
-PAYMENT_HOLD = "Payment overdue"
+def _tell_holder(session: Session, cert: Certificate, action: str, reason: str, payment_hold: bool = False) -> None:
+    user = session.get(User, cert.user_id)
+    programme = session.get(Programme, cert.programme_id)
+    mail.send_template(session, user.email, "certificates/status_changed", name=cert.holder_name, action=action,
+                       reason=reason, programme=programme, cert=cert, verify_url=verify_url(cert),
+                       payment_hold=payment_hold)
 
 
 def suspend_for_payment(session: Session, user_id: int, programme_id: int, reason: str) -> bool:
@@ -251,26 +253,30 @@ def suspend_for_payment(session: Session, user_id: int, programme_id: int, reaso
     for cert in session.exec(select(Certificate).where(Certificate.user_id == user_id,
                                                        Certificate.programme_id == programme_id,
                                                        Certificate.status == CertificateStatus.active.value)):
-        cert.status, cert.status_reason = CertificateStatus.suspended.value, f"{PAYMENT_HOLD}: {reason}"
-        cert.status_changed_at = utcnow()
+        cert.status, cert.status_reason = CertificateStatus.suspended.value, f"Payment overdue: {reason}"
+        cert.hold_reason, cert.status_changed_at = HoldReason.payment_overdue.value, utcnow()
         session.add(cert)
         session.add(CertificateEvent(certificate_id=cert.id, kind="suspend", reason=cert.status_reason))
+        _tell_holder(session, cert, "suspend", cert.status_reason, payment_hold=True)
         changed = True
     session.flush()
     return changed
 
 
 def reinstate_after_payment(session: Session, user_id: int, programme_id: int) -> bool:
-    """Lift a payment hold (and only a payment hold: an admin's suspension stays)."""
+    """Lift a payment hold, and only a payment hold (the typed `hold_reason`, never the wording of a
+    reason): a suspension an admin made stays, whatever its reason says."""
     changed = False
     for cert in session.exec(select(Certificate).where(Certificate.user_id == user_id,
                                                        Certificate.programme_id == programme_id,
-                                                       Certificate.status == CertificateStatus.suspended.value)):
-        if (cert.status_reason or "").startswith(PAYMENT_HOLD):
-            cert.status, cert.status_reason, cert.status_changed_at = CertificateStatus.active.value, None, utcnow()
-            session.add(cert)
-            session.add(CertificateEvent(certificate_id=cert.id, kind="reinstate", reason="Overdue instalment paid"))
-            changed = True
+                                                       Certificate.status == CertificateStatus.suspended.value,
+                                                       Certificate.hold_reason == HoldReason.payment_overdue.value)):
+        cert.status, cert.status_reason, cert.status_changed_at = CertificateStatus.active.value, None, utcnow()
+        cert.hold_reason = None
+        session.add(cert)
+        session.add(CertificateEvent(certificate_id=cert.id, kind="reinstate", reason="Overdue instalment paid"))
+        _tell_holder(session, cert, "reinstate", "The overdue instalment has been paid.")
+        changed = True
     session.flush()
     return changed
 
@@ -351,13 +357,8 @@ def send_expiry_reminders(session: Session, now: datetime | None = None) -> int:
             if days == 90 and cert.expires_at <= now + timedelta(days=30):
                 continue  # inside 30 days already: the 30-day reminder says it
             session.add(ExpiryReminder(certificate_id=cert.id, days_before=days))
-            subject = f"Your {programme.code} accreditation lapses on {cert.expires_at:%d %B %Y}"
-            mail.queue(session, user.email, subject,
-                       f"Hello {cert.holder_name},\n\nYour {programme.title} certificate ({cert.number}) is current "
-                       f"until {cert.expires_at:%d %B %Y}. To keep it current, renew it: "
-                       f"{programme.renewal or 'send evidence of continuing practice for approval.'}\n\n"
-                       f"Renew from your certificates page: {get_settings().base_url.rstrip('/')}/certificates/"
-                       f"{cert.slug}\n")
+            mail.send_template(session, user.email, "certificates/expiry_reminder", key=f"expiry:{cert.id}:{days}",
+                               name=cert.holder_name, programme=programme, cert=cert)
             sent += 1
     session.flush()
     return sent
@@ -410,9 +411,8 @@ def decide_renewal(session: Session, req: RenewalRequest, admin: User, approve: 
     if not approve:
         session.add(CertificateEvent(certificate_id=old.id, kind="renewal rejected", reason=req.decision_note,
                                      actor_id=admin.id))
-        mail.queue(session, user.email, f"Your {programme.code} renewal request",
-                   f"Hello {old.holder_name},\n\nYour renewal request was not approved."
-                   f"{' The assessor wrote: ' + req.decision_note if req.decision_note else ''}\n")
+        mail.send_template(session, user.email, "certificates/renewal_rejected", name=old.holder_name,
+                           programme=programme, cert=old, note=req.decision_note)
         session.flush()
         return None
     new = issue(session, user=user, programme=programme, holder_name=old.holder_name, renews=old)

@@ -37,6 +37,18 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_starttls: bool = False
+    smtp_timeout_seconds: float = 15.0  # a hung mail server holds up the worker this long, never a page
+
+    # The background worker (`cadre worker`; embedded in `cadre serve` outside production).
+    worker_embedded: bool | None = None  # None: on unless CADRE_ENV=production
+    worker_concurrency: int = 1  # threads per worker process, each with its own connection
+    worker_poll_seconds: float = 1.0  # how often an idle worker looks for work
+    worker_batch_size: int = 20  # messages claimed at a time
+    worker_lease_seconds: int = 300  # a claim lapses after this long (a worker that died mid-batch)
+    worker_max_attempts: int = 8  # then the message is a dead letter
+    worker_backoff_seconds: int = 30  # first retry after this long, doubling each time ...
+    worker_backoff_max_seconds: int = 3600  # ... up to this long
+    worker_keep_days: int = 30  # delivered messages are deleted after this many days
 
     session_days: int = 14
     # Login throttling, per window: failures per account from one address, per account from every
@@ -58,6 +70,10 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def embedded_worker(self) -> bool:
+        return self.env != "production" if self.worker_embedded is None else self.worker_embedded
 
     @property
     def payments_provider(self) -> Literal["stripe", "offline"]:

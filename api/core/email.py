@@ -1,74 +1,187 @@
-"""Outgoing email.
+"""Outgoing email, through the outbox.
 
-`queue(session, ...)` holds a message on the database session and sends it only after that
-session commits, so a rolled-back request never emails anyone. Backends: "console" prints the
-message and files it under var/mail (development); "smtp" sends it (production, and the tests,
-which read it back from a real local SMTP server).
+`send_template(session, to, "accounts/confirm_email", **context)` renders web/templates/email/
+<name>.txt (its `subject` block and body) and <name>.html when there is one (otherwise the HTML
+part is the text, escaped, in paragraphs with its links), and writes the message to the outbox in
+the caller's transaction: a rolled-back request emails nobody, and nothing is sent from the request.
+`queue(session, to, subject, body)` does the same for a plain-text message.
+
+`cadre worker` delivers it (`deliver`): "console" prints the message and files it under var/mail
+(development); "smtp" sends it (production, and the tests, which read it back from a real local
+SMTP server). Rendering happens when the message is written, so what is sent is what the change
+said at the time, and a template error fails the request rather than a worker hours later. The
+Message-ID is fixed then too: if a worker dies after the server accepted a message but before it
+recorded that (the one window at-least-once leaves), the copy sent again has the same Message-ID.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import re
 import smtplib
 import sys
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from typing import Any
+from urllib.parse import urlsplit
 
-from sqlalchemy import event
-from sqlalchemy.orm import Session as OrmSession
+import jinja2
+from markupsafe import Markup, escape
 from sqlmodel import Session
 
-from api.core.config import Settings, get_settings
+from api.core.config import ROOT, Settings, get_settings
+from api.core.money import format_money
 from api.core.security import new_token
 
 log = logging.getLogger("cadre.email")
-_KEY = "cadre_outbox"
+SITE_NAME = "Cadre"
+TEMPLATES = ROOT / "web" / "templates" / "email"
 
 
-def build(to: str, subject: str, body: str, settings: Settings | None = None) -> EmailMessage:
+def _date(value, fmt: str = "%-d %B %Y") -> str:
+    return value.strftime(fmt) if value else ""
+
+
+def _environment(autoescape: bool) -> jinja2.Environment:
+    # The text part is plain text (escaping would show "&amp;"); the HTML part is autoescaped.
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=autoescape,  # noqa: S701
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                             keep_trailing_newline=True)
+    env.filters.update(money=format_money, date=_date)
+    return env
+
+
+_TEXT, _HTML = _environment(False), _environment(True)
+
+
+def site_context() -> dict[str, Any]:
+    base = get_settings().base_url.rstrip("/")
+    return {"site_name": SITE_NAME, "base_url": base, "url": lambda path: f"{base}{path}"}
+
+
+_LINK = re.compile(r"https?://[^\s<>\"')]*[^\s<>\"').,;:!?]")  # a sentence's full stop is not part of it
+SIGNATURE = "\n-- \n"
+
+
+def _text_to_html(text: str) -> Markup:
+    """The text part as HTML: escaped, a paragraph per blank-line block, links clickable. The
+    text's signature is left out: the HTML layout has its own footer."""
+    paragraphs = []
+    for block in re.split(r"\n\s*\n", text.split(SIGNATURE)[0].strip()):
+        html = _LINK.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', str(escape(block)))
+        paragraphs.append("<p>" + html.replace("\n", "<br>\n") + "</p>")
+    return Markup("\n".join(paragraphs))  # noqa: S704 - every block was escaped above
+
+
+def render(template: str, /, **context: Any) -> tuple[str, str, str]:
+    """(subject, text, html) of web/templates/email/<template>."""
+    ctx = {**site_context(), **context}
+    text_template = _TEXT.get_template(f"{template}.txt")
+    subject = " ".join("".join(text_template.blocks["subject"](text_template.new_context(ctx))).split())
+    text = re.sub(r"\n{3,}", "\n\n", text_template.render(ctx)).strip() + "\n"
+    try:
+        html_template = _HTML.get_template(f"{template}.html")
+    except jinja2.TemplateNotFound:
+        html = _HTML.get_template("base.html").render({**ctx, "subject": subject, "content": _text_to_html(text)})
+    else:
+        html = html_template.render({**ctx, "subject": subject})
+    return subject, text, html
+
+
+def _message_id() -> str:
+    return make_msgid(domain=urlsplit(get_settings().base_url).hostname or "cadre.localhost")
+
+
+def _enqueue(session: Session, payload: dict[str, Any], key: str | None) -> bool:
+    from api.outbox import registry
+    from api.outbox import service as outbox
+    from api.outbox.models import OutboxKind
+
+    return outbox.enqueue(session, kind=OutboxKind.email, handler=registry.EMAIL, topic="email", payload=payload,
+                          dedupe_key=f"email:{key}" if key else f"email:{payload['message_id']}")
+
+
+def send_template(session: Session, to: str, template: str, /, *, key: str | None = None, **context: Any) -> bool:
+    """Queue the email `template` to `to` in the caller's transaction. `key` makes it idempotent: a
+    second call with the same key queues nothing (False)."""
+    subject, text, html = render(template, **context)
+    return _enqueue(session, {"to": to, "subject": subject, "text": text, "html": html, "template": template,
+                              "message_id": _message_id(), "date": formatdate(usegmt=True)}, key)
+
+
+def queue(session: Session, to: str, subject: str, body: str, *, key: str | None = None) -> bool:
+    """An email whose text the caller wrote, queued like send_template (the HTML part is made from it).
+    Prefer a template: this stays for callers on other branches that build their own text."""
+    html = _HTML.get_template("base.html").render({**site_context(), "subject": subject,
+                                                   "content": _text_to_html(body)})
+    return _enqueue(session, {"to": to, "subject": subject, "text": body, "html": html, "template": None,
+                              "message_id": _message_id(), "date": formatdate(usegmt=True)}, key)
+
+
+# --- delivery (the worker) -------------------------------------------------------------------
+
+def build(payload: dict[str, Any], settings: Settings | None = None) -> EmailMessage:
     settings = settings or get_settings()
     msg = EmailMessage()
     msg["From"] = settings.email_from
-    msg["To"] = to
-    msg["Subject"] = subject
-    msg["Date"] = formatdate(localtime=False)
-    msg["Message-ID"] = make_msgid(domain="cadre.localhost")
-    msg.set_content(body)
+    msg["To"] = payload["to"]
+    msg["Subject"] = payload["subject"]
+    msg["Date"] = payload.get("date") or formatdate(usegmt=True)
+    msg["Message-ID"] = payload.get("message_id") or _message_id()
+    msg.set_content(payload["text"])
+    if payload.get("html"):
+        msg.add_alternative(payload["html"], subtype="html")
     return msg
 
 
-def send_now(msg: EmailMessage, settings: Settings | None = None) -> None:
-    settings = settings or get_settings()
-    if settings.email_backend == "smtp":
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=15) as smtp:
-            if settings.smtp_starttls:
-                smtp.starttls()
-            if settings.smtp_username:
-                smtp.login(settings.smtp_username, settings.smtp_password or "")
-            smtp.send_message(msg)
+class Transport:
+    """One SMTP connection for a batch (opened on the first message, closed at the end), or the
+    console. Every network step has CADRE_SMTP_TIMEOUT_SECONDS."""
+
+    def __init__(self, settings: Settings | None = None):
+        self.settings = settings or get_settings()
+        self._smtp: smtplib.SMTP | None = None
+
+    def send(self, msg: EmailMessage) -> None:
+        s = self.settings
+        if s.email_backend != "smtp":
+            _to_console(msg, s)
+            return
+        if self._smtp is None:
+            smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds)
+            try:
+                if s.smtp_starttls:
+                    smtp.starttls()
+                if s.smtp_username:
+                    smtp.login(s.smtp_username, s.smtp_password or "")
+            except Exception:
+                smtp.close()
+                raise
+            self._smtp = smtp
+        try:
+            self._smtp.send_message(msg)
+        except Exception:
+            self.close()  # the connection's state is unknown: start afresh for the next message
+            raise
         log.info("email sent", extra={"to": msg["To"], "subject": msg["Subject"]})
-        return
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            with contextlib.suppress(Exception):  # already broken: nothing left to tell
+                self._smtp.quit()
+            self._smtp = None
+
+
+def _to_console(msg: EmailMessage, settings: Settings) -> None:
     folder = settings.var_dir / "mail"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{formatdate(usegmt=True).replace(' ', '_').replace(',', '')}-{new_token(4)}.eml"
     path.write_bytes(bytes(msg))
-    print(f"\n--- email to {msg['To']}: {msg['Subject']} ---\n{msg.get_content()}--- (saved {path.name})\n",
-          file=sys.stderr)
+    text = msg.get_body(("plain",))
+    print(f"\n--- email to {msg['To']}: {msg['Subject']} ---\n{text.get_content() if text else ''}"
+          f"--- (saved {path.name})\n", file=sys.stderr, flush=True)
 
 
-def queue(session: Session, to: str, subject: str, body: str) -> None:
-    session.info.setdefault(_KEY, []).append(build(to, subject, body))
-
-
-@event.listens_for(OrmSession, "after_commit")
-def _send_after_commit(session: OrmSession) -> None:
-    for msg in session.info.pop(_KEY, []):
-        try:
-            send_now(msg)
-        except Exception:  # a mail server outage must not undo a committed change
-            log.exception("email failed", extra={"to": msg["To"], "subject": msg["Subject"]})
-
-
-@event.listens_for(OrmSession, "after_rollback")
-def _drop_after_rollback(session: OrmSession) -> None:
-    session.info.pop(_KEY, None)
+def deliver(payload: dict[str, Any], transport: Transport) -> None:
+    transport.send(build(payload, transport.settings))

@@ -1,5 +1,6 @@
 """Completing a programme: ONE function decides (`complete_if_met`), and it records the
-`programme.completed` event exactly once, for the certificates work to consume.
+`programme.completed` event exactly once; certificates consume it through the outbox
+(api/certificates/consumers.py).
 
 Rule: every requirement the programme declares in `completion` must be met:
 - `lessons: all`: every current lesson is marked complete;
@@ -14,12 +15,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from api.core.db import utcnow
-from api.learning.models import DomainEvent, Enrolment, EnrolmentStatus
+from api.learning.models import Enrolment, EnrolmentStatus
 from api.learning.progress import Progress
+from api.outbox import service as outbox
+from api.outbox.models import DomainEvent
 
 PROGRAMME_COMPLETED = "programme.completed"
 
@@ -42,19 +44,9 @@ def outstanding(progress: Progress) -> list[str]:
 
 
 def record_event(session: Session, name: str, dedupe_key: str, payload: dict[str, Any]) -> DomainEvent | None:
-    """Record a fact once. Returns the new event, or None when (name, dedupe_key) was recorded
-    before: by an earlier request, or by one racing this one (the unique key decides)."""
-    if session.exec(select(DomainEvent.id).where(DomainEvent.name == name,
-                                                 DomainEvent.dedupe_key == dedupe_key)).first():
-        return None
-    event = DomainEvent(name=name, dedupe_key=dedupe_key, payload=payload)
-    try:
-        with session.begin_nested():
-            session.add(event)
-            session.flush()
-    except IntegrityError:
-        return None
-    return event
+    """Record a fact once and hand it to its consumers through the outbox, in this transaction.
+    Returns the new event, or None when (name, dedupe_key) was recorded before."""
+    return outbox.publish(session, name, dedupe_key, payload)
 
 
 def complete_if_met(session: Session, enrolment: Enrolment, progress: Progress) -> bool:

@@ -1,16 +1,17 @@
 """Learning: who may study what (enrolments), what each learner has done (lesson completions and
-knowledge-check attempts), and the events other domains consume (programme.completed)."""
+knowledge-check attempts). The events other domains consume (programme.completed) are published
+through the outbox (api/outbox); `DomainEvent` is re-exported here for older imports."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from api.core.db import UTCDateTime, utcnow
+from api.outbox.models import DomainEvent  # noqa: F401 - its table moved to the outbox
 
 
 class EnrolmentSource(StrEnum):
@@ -80,21 +81,3 @@ class KnowledgeCheckAttempt(SQLModel, table=True):
     score_percent: int
     passed: bool
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
-
-
-class DomainEvent(SQLModel, table=True):
-    """An outbox of facts for other domains (e.g. certificates consume `programme.completed`).
-
-    Written in the same transaction as the change it reports. (name, dedupe_key) is unique, so a
-    fact is recorded once however many requests race to record it; consumers mark `processed_at`.
-    """
-
-    __tablename__ = "domain_event"
-    __table_args__ = (UniqueConstraint("name", "dedupe_key"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=80, index=True)
-    dedupe_key: str = Field(max_length=200)
-    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    processed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from api.accounts import service as accounts_service
 from api.accounts.models import User
 from api.catalog.models import Offer, Programme, ProgrammePrerequisite
+from api.core import email as mail
 from api.core.db import utcnow
 from api.core.errors import Conflict, Forbidden, Invalid, NotFound
 from api.learning.models import Enrolment, EnrolmentSource, EnrolmentStatus
@@ -201,6 +202,9 @@ def grant(session: Session, *, email: str, programme: str, override: bool = Fals
     ladder check; without it a missing prerequisite is refused with the path to get there."""
     user = _learner(session, email)
     target = find_programme(session, programme)
+    before = get_enrolment(session, user.id, target.id)
+    had_access = before is not None and before.status in (EnrolmentStatus.active.value,
+                                                          EnrolmentStatus.completed.value)
     enrolment = enrol(session, user_id=user.id, programme_id=target.id, source=source, access_days=access_days,
                       check_prerequisites=not override, granted_by_id=granted_by_id)
     # A checkout they still have open for it must not take their money now. (Imported here: payments
@@ -209,6 +213,9 @@ def grant(session: Session, *, email: str, programme: str, override: bool = Fals
 
     payments_service.close_open_checkouts(session, user.id, target.id,
                                           note="Closed: the learner was given the programme.")
+    if not had_access:
+        mail.send_template(session, user.email, "learning/enrolment_granted", name=user.full_name, programme=target,
+                           access_until=enrolment.access_until)
     return enrolment
 
 

@@ -9,14 +9,12 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
-from api.accounts.models import User
 from api.catalog.models import Programme
-from api.core import email as mail
 from api.core.config import get_settings
 from api.core.db import utcnow
-from api.core.money import format_money
 from api.learning import service as learning_service
 from api.learning.models import EnrolmentSource, EnrolmentStatus
+from api.outbox import service as outbox
 from api.payments import codes, receipts
 from api.payments.models import Order, OrderStatus, Payment, PaymentStatus, RedemptionStatus, Refund
 from api.payments.providers import PaymentProvider, get_provider
@@ -25,6 +23,9 @@ from api.payments.service import payments_of
 OPEN = (OrderStatus.pending.value, OrderStatus.processing.value)
 SUSPENDED_FOR_INSTALMENT = "instalment"
 SUSPENDED_FOR_DISPUTE = "dispute"
+# What payments tells the other domains (certificates holds and gives back a certificate).
+INSTALMENT_OVERDUE = "instalment.overdue"
+INSTALMENT_SETTLED = "instalment.settled"
 
 
 def _touch(session: Session, *rows) -> None:
@@ -112,37 +113,13 @@ def refund_duplicate(session: Session, order: Order, provider: PaymentProvider) 
     # Only an order still paid comes here, so the learner hears of it once: at this change to refunded.
     order.status, order.status_note, order.suspended_for = OrderStatus.refunded.value, reason, None
     _touch(session, order)
-    _send_refund_notice(session, order, programme)
-
-
-def _send_refund_notice(session: Session, order: Order, programme: Programme) -> None:
-    user = session.get(User, order.user_id)
-    base = get_settings().base_url.rstrip("/")
-    amount = format_money(order.amount_paid, order.currency)
-    body = "\n".join([
-        f"Hello {user.full_name},",
-        "",
-        f"We refunded {amount} because you already hold {programme.display_title} ({programme.code}).",
-        "",
-        f"A payment for order {order.public_id} reached us after you had been given {programme.display_title} "
-        "another way (for example by an administrator, or through an earlier order), so we did not take it: "
-        "the full amount is on its way back to the card or account you paid with. Banks usually show it "
-        "within 5 to 10 working days. You keep your place; there is nothing you need to do.",
-        "",
-        f"Carry on learning: {base}/learn/{programme.slug}",
-        f"Your billing page: {base}/billing",
-        "",
-    ])
-    mail.queue(session, user.email, f"We refunded {amount}: you already hold {programme.display_title}", body)
+    # The learner is told by refunded(), when the provider confirms the money is on its way back.
 
 
 def send_receipt(session: Session, order: Order) -> None:
     if order.receipt_sent_at is not None:
         return
-    user = session.get(User, order.user_id)
-    programme = session.get(Programme, order.programme_id)
-    subject, body = receipts.receipt(order, programme, payments_of(session, order), user)
-    mail.queue(session, user.email, subject, body)
+    receipts.queue_receipt(session, order, payments_of(session, order))
     order.receipt_sent_at = utcnow()
     _touch(session, order)
 
@@ -208,6 +185,9 @@ def instalment_failed(session: Session, order: Order, payment: Payment, *, invoi
     payment.failure_message, payment.pay_url = message[:300], pay_url
     payment.provider_invoice_id = payment.provider_invoice_id or invoice
     _touch(session, payment)
+    if order.status == OrderStatus.paid.value:
+        # Once per failure (a retry that fails again keeps the first failure's date and says nothing new).
+        receipts.queue_instalment_failed(session, order, payment, grace_ends(payment))
 
 
 def grace_ends(payment: Payment) -> datetime | None:
@@ -224,23 +204,22 @@ def apply_grace(session: Session, order: Order, now: datetime | None = None) -> 
     now = now or utcnow()
     overdue = [p for p in payments_of(session, order) if (end := grace_ends(p)) is not None and end <= now]
     enrolment = _enrolment(session, order)
-    from api.certificates import service as certificates_service
-
+    facts = {"order": order.public_id, "user_id": order.user_id, "programme_id": order.programme_id}
     if overdue and order.suspended_for is None and enrolment is not None:
         p = overdue[0]
         reason = (f"Instalment {p.number} of {order.instalment_count} failed on {p.failed_at:%-d %B %Y} and is "
                   "still unpaid")
-        # A learner who already finished keeps nothing to study, but their certificate is held too.
-        paused = learning_service.suspend(session, enrolment, reason)
-        held = certificates_service.suspend_for_payment(session, order.user_id, order.programme_id, reason)
-        if paused or held:
-            order.suspended_for = SUSPENDED_FOR_INSTALMENT
-            _touch(session, order)
-            return True
+        learning_service.suspend(session, enrolment, reason)  # a learner who finished has nothing to pause…
+        # … but their certificate is held: certificates hear of it, in this same transaction.
+        outbox.publish(session, INSTALMENT_OVERDUE, f"order:{order.id}:payment:{p.id}:{p.failed_at.isoformat()}",
+                       {**facts, "payment": p.number, "reason": reason})
+        order.suspended_for = SUSPENDED_FOR_INSTALMENT
+        _touch(session, order)
+        return True
     if not overdue and order.suspended_for == SUSPENDED_FOR_INSTALMENT:
         if enrolment is not None:
             learning_service.reinstate(session, enrolment, "Missed instalment paid")
-        certificates_service.reinstate_after_payment(session, order.user_id, order.programme_id)
+        outbox.publish(session, INSTALMENT_SETTLED, f"order:{order.id}:settled:{now.isoformat()}", facts)
         order.suspended_for = None
         _touch(session, order)
     return False
@@ -250,6 +229,7 @@ def apply_grace(session: Session, order: Order, now: datetime | None = None) -> 
 
 def refunded(session: Session, order: Order, payment: Payment, amount_refunded: int, provider) -> None:
     """The provider's running total refunded on one payment (so a repeated or late event is harmless)."""
+    before = payment.amount_refunded
     payment.amount_refunded = max(payment.amount_refunded, min(amount_refunded, payment.amount))
     _touch(session, payment)
     payments = payments_of(session, order)
@@ -268,6 +248,9 @@ def refunded(session: Session, order: Order, payment: Payment, amount_refunded: 
     elif order.amount_refunded and order.status != OrderStatus.refunded.value:
         order.status_note = "Partly refunded."
     _touch(session, order)
+    if payment.amount_refunded > before:
+        receipts.queue_refund(session, order, payment, payment.amount_refunded - before,
+                              full=order.status == OrderStatus.refunded.value, held=held_otherwise(session, order))
 
 
 def dispute_opened(session: Session, order: Order, status: str) -> None:

@@ -1,36 +1,56 @@
-"""The receipt email: what was bought, the price, the code, what was paid and what is still to come."""
+"""The learner's payment emails: the receipt (what was bought, the price, the code, what was paid and
+what is still to come), a refund, a failed instalment, and the next instalment coming up. The words
+are in web/templates/email/payments/; these functions choose the template and its facts."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
 from api.accounts.models import User
 from api.catalog.models import Programme
+from api.core import email as mail
 from api.core.config import get_settings
-from api.core.money import format_money
-from api.payments.models import Order, Payment
+from api.payments.models import Order, Payment, Refund
 
 
-def receipt(order: Order, programme: Programme, payments: list[Payment], user: User) -> tuple[str, str]:
-    money = lambda amount: format_money(amount, order.currency)  # noqa: E731
-    lines = [
-        f"Hello {user.full_name},",
-        "",
-        f"Thank you for your payment. You are enrolled in {programme.title} ({programme.code}).",
-        "",
-        f"Order reference: {order.public_id}",
-        f"Price: {money(order.amount_before)}",
-    ]
-    if order.discount_amount:
-        lines.append(f"Discount ({order.code_text.upper() if order.code_text else 'code'}): "
-                     f"-{money(order.discount_amount)}")
-    lines.append(f"Total: {money(order.amount_total)}")
-    if len(payments) > 1:
-        lines += ["", f"Your {len(payments)} {order.interval or 'month'}ly payments:"]
-        for p in payments:
-            state = "paid" if p.status == "paid" else "due"
-            lines.append(f"  {p.number}. {p.due_date:%-d %B %Y}  {money(p.amount)}  {state}")
-        lines.append("Each payment is taken automatically; the plan ends itself after the last one.")
-    else:
-        lines.append(f"Paid: {money(order.amount_total)}")
+def _who(session: Session, order: Order) -> tuple[User, Programme]:
+    return session.get(User, order.user_id), session.get(Programme, order.programme_id)
+
+
+def queue_receipt(session: Session, order: Order, payments: list[Payment]) -> None:
+    user, programme = _who(session, order)
+    mail.send_template(session, user.email, "payments/receipt", key=f"receipt:{order.public_id}", name=user.full_name,
+                       order=order, programme=programme, payments=payments)
+
+
+def queue_refund(session: Session, order: Order, payment: Payment, amount: int, *, full: bool,
+                 held: bool = False) -> None:
+    """`held`: the learner holds the programme some other way, so the refund ends nothing."""
+    user, programme = _who(session, order)
+    asked = session.exec(select(Refund).where(Refund.payment_id == payment.id, col(Refund.reason).is_not(None))
+                         .order_by(col(Refund.id).desc())).first()
+    mail.send_template(session, user.email, "payments/refund", key=f"refund:{payment.id}:{payment.amount_refunded}",
+                       name=user.full_name, order=order, programme=programme, amount=amount, full=full,
+                       plan=order.instalment_count > 1, reason=asked.reason if asked else None,
+                       held=held)
+
+
+def queue_instalment_failed(session: Session, order: Order, payment: Payment, pause_date: datetime) -> None:
+    user, programme = _who(session, order)
     base = get_settings().base_url.rstrip("/")
-    lines += ["", f"Start learning: {base}/learn/{programme.slug}", f"Your billing page: {base}/billing", ""]
-    return f"Your receipt for {programme.display_title} ({order.public_id})", "\n".join(lines)
+    pay_url = payment.pay_url or "/billing"
+    if pay_url.startswith("/"):
+        pay_url = base + pay_url
+    mail.send_template(session, user.email, "payments/instalment_failed",
+                       key=f"instalment-failed:{payment.id}:{payment.failed_at.isoformat()}", name=user.full_name,
+                       order=order, programme=programme, payment=payment, pause_date=pause_date, pay_url=pay_url,
+                       message=payment.failure_message)
+
+
+def queue_instalment_upcoming(session: Session, order: Order, payment: Payment) -> bool:
+    user, programme = _who(session, order)
+    return mail.send_template(session, user.email, "payments/instalment_upcoming",
+                              key=f"instalment-upcoming:{payment.id}:{payment.due_date.isoformat()}",
+                              name=user.full_name, order=order, programme=programme, payment=payment)

@@ -1,0 +1,1 @@
+"""Background work: the transactional outbox, domain events, scheduled jobs and `cadre worker`."""
