@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from api.core.db import UTCDateTime, utcnow
@@ -21,6 +21,8 @@ class DiscountCode(SQLModel, table=True):
     """A code a learner types at checkout. Stored lower-cased: codes are case-insensitive."""
 
     __tablename__ = "discount_code"
+    # Lists page newest first by (created_at, id): api/core/pagination.py.
+    __table_args__ = (Index("ix_discount_code_created_at_id", "created_at", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=60, unique=True)
@@ -79,6 +81,9 @@ class OrderStatus(StrEnum):
 
 
 class Order(SQLModel, table=True):
+    # Lists page newest first by (created_at, id): api/core/pagination.py.
+    __table_args__ = (Index("ix_order_created_at_id", "created_at", "id"),)
+
     id: int | None = Field(default=None, primary_key=True)
     public_id: str = Field(max_length=40, unique=True)
     user_id: int = Field(foreign_key="user.id", index=True, ondelete="RESTRICT")
