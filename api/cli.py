@@ -192,7 +192,11 @@ def cmd_codes(args: argparse.Namespace) -> int:
                 changed = codes.deactivate(session, args.code)
                 print(f"{codes.display(args.code)} " + ("deactivated." if changed else "was already inactive."))
             else:
-                for r in codes.list_codes(session):
+                from api.core.pagination import EXPORT_BATCH, batches
+
+                every = (r for rows in batches(lambda after: codes.list_codes(session, after=after, size=EXPORT_BATCH))
+                         for r in rows)
+                for r in every:
                     c = r.code
                     discount = (f"{c.percent_off}%" if c.percent_off
                                 else format_money(c.amount_off or 0, c.currency or "GBP"))

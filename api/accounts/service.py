@@ -5,7 +5,7 @@ Flushes, never commits: the caller's transaction decides.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select

@@ -99,5 +99,6 @@ def admin_reinstate(request: Request, enrolment_id: int, admin: AdminUser, sessi
                     back: str = Form("")):
     enrolment = enrolment_service.get_enrolment_by_id(session, enrolment_id)
     changed = enrolment_service.reinstate(session, enrolment, "reinstated by an admin")
-    return redirect(pagination.return_to(back, "/admin/enrolments"), "Access restored." if changed else "Only a suspended enrolment can be "
-                    "reinstated; grant a cancelled one again instead.")
+    return redirect(pagination.return_to(back, "/admin/enrolments"),
+                    "Access restored." if changed else "Only a suspended enrolment can be reinstated; grant a "
+                    "cancelled one again instead.")
