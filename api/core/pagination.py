@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
@@ -31,7 +31,7 @@ from api.core.errors import CadreError
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
-EXPORT_BATCH = 500
+EXPORT_BATCH = 1000
 _MAX_CURSOR = 600  # characters: a cursor is a handful of values
 
 T = TypeVar("T")
@@ -192,10 +192,6 @@ class CursorPage(BaseModel, Generic[T]):
     items: list[T]
     next: str | None = Field(description="Pass as the `after` query parameter for the next page; "
                                          "null when this is the last page.")
-
-
-def cursor_page(page: Page, items: Sequence[Any]) -> dict[str, Any]:
-    return {"items": list(items), "next": page.next}
 
 
 # --- cursor values ----------------------------------------------------------------------------

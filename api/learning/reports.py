@@ -65,11 +65,12 @@ ENROLMENTS_ORDER = pagination.Keyset(Enrolment.created_at, Enrolment.id, descend
 
 
 def _enrolments(filters: Filters):
-    query = (select(Enrolment, User, Programme)
-             .join(User, col(User.id) == col(Enrolment.user_id))
-             .join(Programme, col(Programme.id) == col(Enrolment.programme_id)))
+    # The programme is not selected per row (it carries JSON documents): a page has a handful of them,
+    # loaded once below.
+    query = select(Enrolment, User).join(User, col(User.id) == col(Enrolment.user_id))
     if filters.programme:
-        query = query.where(Programme.slug == filters.programme)
+        query = query.join(Programme, col(Programme.id) == col(Enrolment.programme_id)).where(
+            Programme.slug == filters.programme)
     if filters.status:
         query = query.where(Enrolment.status == filters.status)
     if filters.q:
@@ -83,10 +84,11 @@ def progress_page(session: Session, filters: Filters, *, after: str | None = Non
     """One page of enrolments matching `filters`, newest first, each with its learner's progress."""
     page = pagination.paginate(session, _enrolments(filters), ENROLMENTS_ORDER, after=after, before=before,
                                size=size)
-    found = page.rows
+    programme_ids = sorted({e.programme_id for e, _ in page.rows})
+    programmes = {p.id: p for p in session.exec(select(Programme).where(col(Programme.id).in_(programme_ids)))}
+    found = [(e, u, programmes[e.programme_id]) for e, u in page.rows]
     # The aggregates are for this page's learners and programmes only: an IN (...) of at most `size` ids.
-    totals, done = progress.counts_by_learner(session, sorted({u.id for _, u, _ in found}),
-                                              sorted({p.id for _, _, p in found}))
+    totals, done = progress.counts_by_learner(session, sorted({u.id for _, u, _ in found}), programme_ids)
     rows = []
     for e, u, p in found:
         lt, ct = totals.get(p.id, (0, 0))
