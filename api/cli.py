@@ -153,8 +153,12 @@ def cmd_users(args: argparse.Namespace) -> int:
                 print(f"{user.email}: {role.value} {'granted' if args.action == 'grant' else 'revoked'}"
                       + ("" if changed else " (no change)") + ".")
             else:
-                for user, roles in service.list_users(session, args.search):
-                    print(f"{user.email:40} {user.full_name:30} {','.join(sorted(roles))}")
+                from api.core.pagination import EXPORT_BATCH, batches
+
+                for rows in batches(lambda after: service.list_users(session, args.search, after=after,
+                                                                     size=EXPORT_BATCH)):
+                    for user, roles in rows:
+                        print(f"{user.email:40} {user.full_name:30} {','.join(sorted(roles))}")
             session.commit()
         except CadreError as exc:
             print(exc.message, file=sys.stderr)
@@ -195,12 +199,19 @@ def cmd_enrol(args: argparse.Namespace) -> int:
                       if changed else f"{args.email.strip().lower()} in {code} was already cancelled.")
             else:
                 slug = enrolment_service.find_programme(session, args.programme).slug if args.programme else None
-                rows = reports.progress_rows(session, reports.clean_filters(slug, args.status, args.search))
-                for r in rows:
-                    print(f"{r.user.email:40} {r.programme.code:11} {r.enrolment.status:10} {r.enrolment.source:18} "
-                          f"{r.percent:>3}%  {r.lessons_done}/{r.lessons_total} lessons, "
-                          f"{r.checks_passed}/{r.checks_total} checks")
-                print(f"{len(rows)} enrolment{'s' if len(rows) != 1 else ''}.")
+                from api.core.pagination import EXPORT_BATCH, batches
+
+                filters = reports.clean_filters(slug, args.status, args.search)
+                count = 0
+                for rows in batches(lambda after: reports.progress_page(session, filters, after=after,
+                                                                        size=EXPORT_BATCH)):
+                    for r in rows:
+                        print(f"{r.user.email:40} {r.programme.code:11} {r.enrolment.status:10} "
+                              f"{r.enrolment.source:18} {r.percent:>3}%  {r.lessons_done}/{r.lessons_total} lessons, "
+                              f"{r.checks_passed}/{r.checks_total} checks")
+                    count += len(rows)
+                    session.expunge_all()  # a batch at a time, at any size
+                print(f"{count} enrolment{'s' if count != 1 else ''}.")
             session.commit()
         except CadreError as exc:
             print(exc.message, file=sys.stderr)
@@ -233,7 +244,11 @@ def cmd_codes(args: argparse.Namespace) -> int:
                 changed = codes.deactivate(session, args.code)
                 print(f"{codes.display(args.code)} " + ("deactivated." if changed else "was already inactive."))
             else:
-                for r in codes.list_codes(session):
+                from api.core.pagination import EXPORT_BATCH, batches
+
+                every = (r for rows in batches(lambda after: codes.list_codes(session, after=after, size=EXPORT_BATCH))
+                         for r in rows)
+                for r in every:
                     c = r.code
                     discount = (f"{c.percent_off}%" if c.percent_off
                                 else format_money(c.amount_off or 0, c.currency or "GBP"))

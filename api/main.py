@@ -33,7 +33,8 @@ from api.payments import router as payments_router
 
 API_ROUTERS = [accounts_router.router, catalog_router.router, halloffame_router.router, learning_router.router,
                certificates_router.router, payments_router.router, payments_router.webhooks]
-PAGE_ROUTERS = [catalog_pages.router, accounts_pages.router, halloffame_pages.router, learning_pages.router,
+PAGE_ROUTERS = [catalog_pages.router, accounts_pages.router, accounts_pages.login_router,
+                halloffame_pages.router, learning_pages.router,
                 learning_admin_pages.router, certificates_pages.router, payments_pages.router,
                 payments_admin_pages.router, outbox_pages.router]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, String, UniqueConstraint
+from sqlalchemy import Column, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from api.core.db import UTCDateTime, utcnow
@@ -19,6 +19,9 @@ class Role(StrEnum):
 
 
 class User(SQLModel, table=True):
+    # Lists page newest first by (created_at, id): api/core/pagination.py.
+    __table_args__ = (Index("ix_user_created_at_id", "created_at", "id"),)
+
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=320, unique=True, index=True)  # stored lower-cased
     full_name: str = Field(max_length=200)  # as it should appear on a certificate

@@ -13,12 +13,16 @@ from api.accounts.deps import AdminUser, CurrentUser, optional_user, require_rol
 from api.accounts.models import Role, User
 from api.accounts.router import clear_session_cookie, client_ip, set_session_cookie
 from api.accounts.schemas import EmailChange, PasswordChange, PasswordReset, UserCreate, UserUpdate
+from api.core import pagination
 from api.core.db import SessionDep
 from api.core.errors import CadreError
 from api.core.security import csrf_protect
 from api.core.templates import form_errors, redirect, render
 
 router = APIRouter(dependencies=[Depends(csrf_protect), Depends(optional_user)], include_in_schema=False)
+# Posting the log-in form has no current user to look up: its first database work is the throttle's
+# own transaction (accounts.throttle), which must come before this request opens one.
+login_router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
 
 
 def safe_next(target: str | None) -> str:
@@ -57,7 +61,7 @@ def login_page(request: Request, next: str | None = None):
     return render(request, "accounts/login.html", values={}, error=None, next=safe_next(next))
 
 
-@router.post("/login")
+@login_router.post("/login")
 def login(request: Request, session: SessionDep, email: str = Form(""), password: str = Form(""),
           next: str = Form("")):
     try:
@@ -208,27 +212,31 @@ def admin_home(request: Request, user: Annotated[User, Depends(require_role(Role
 
 
 @router.get("/admin/users")
-def admin_users(request: Request, admin: AdminUser, session: SessionDep, q: str | None = None):
-    return render(request, "admin/users.html", rows=service.list_users(session, q), q=q or "",
-                  all_roles=list(Role))
+def admin_users(request: Request, admin: AdminUser, session: SessionDep, q: str | None = None,
+                after: pagination.After = None, before: pagination.Before = None):
+    q = (q or "").strip()[:100]
+    page = service.list_users(session, q, after=after, before=before)
+    return render(request, "admin/users.html", rows=page.rows, pager=page.links("/admin/users", {"q": q}), q=q,
+                  all_roles=list(Role), back=pagination.here(request))
 
 
 @router.post("/admin/users/{user_id}/roles")
 def admin_set_role(request: Request, user_id: int, admin: AdminUser, session: SessionDep,
-                   role: str = Form(""), action: str = Form("grant")):
+                   role: str = Form(""), action: str = Form("grant"), back: str = Form("")):
+    back = pagination.return_to(back, "/admin/users")
     target = service.get(session, user_id)
     try:
         chosen = Role(role)
     except ValueError:
-        return redirect("/admin/users", "Choose one of the roles listed.")
+        return redirect(back, "Choose one of the roles listed.")
     if action == "revoke":
         if target.id == admin.id and chosen is Role.admin:
-            return redirect("/admin/users", "You cannot remove your own admin role.")
+            return redirect(back, "You cannot remove your own admin role.")
         try:
             service.revoke_role(session, target, chosen)
         except CadreError as exc:
-            return redirect("/admin/users", exc.message)
-        return redirect("/admin/users", f"{target.full_name} is no longer {chosen.value}.")
+            return redirect(back, exc.message)
+        return redirect(back, f"{target.full_name} is no longer {chosen.value}.")
     service.grant_role(session, target, chosen, by=admin)
-    return redirect("/admin/users", f"{target.full_name} is now {chosen.value}.")
+    return redirect(back, f"{target.full_name} is now {chosen.value}.")
 

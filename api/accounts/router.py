@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
-from fastapi.responses import JSONResponse
 
 from api.accounts import service
 from api.accounts.deps import SESSION_COOKIE, CurrentUser, session_token
@@ -22,7 +21,6 @@ from api.accounts.schemas import (
 )
 from api.core.config import get_settings
 from api.core.db import SessionDep
-from api.core.errors import CadreError, error_body
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -50,11 +48,9 @@ def register(data: UserCreate, session: SessionDep) -> UserPublic:
 @router.post("/login", response_model=LoginResult, responses={422: {}, 429: {}})
 def login(data: Login, request: Request, response: Response, session: SessionDep):
     """Log in: sets the session cookie and returns the same token for non-browser clients."""
-    try:
-        user = service.authenticate(session, data.email, data.password, client_ip(request))
-    except CadreError as exc:
-        # Returned, not raised, so the failed attempt is committed and counts towards throttling.
-        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status_code, headers=exc.headers)
+    # The attempt is recorded in the throttle's own transaction before anything else touches the
+    # database here, so a failure counts whatever becomes of this request's transaction.
+    user = service.authenticate(session, data.email, data.password, client_ip(request))
     raw, row = service.start_session(session, user, client_ip(request), request.headers.get("user-agent"))
     set_session_cookie(response, raw)
     return LoginResult(user=service.to_public(session, user), token=raw, expires_at=row.expires_at)

@@ -5,19 +5,20 @@ Flushes, never commits: the caller's transaction decides.
 
 from __future__ import annotations
 
-import math
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import func, update
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from api.accounts import throttle
 from api.accounts.models import AccountToken, LoginAttempt, Role, TokenPurpose, User, UserRole, UserSession
 from api.accounts.schemas import UserCreate, UserPublic
 from api.core import email as mail
-from api.core import ratelimit
+from api.core import pagination, ratelimit
 from api.core.config import get_settings
 from api.core.db import utcnow
 from api.core.errors import Conflict, Invalid, NotFound, TooManyRequests
+from api.core.integrity import flush_unique, unique_guard
 from api.core.security import hash_password, new_token, token_digest, verify_password
 
 TOKEN_TTL = {
@@ -57,17 +58,20 @@ def to_public(session: Session, user: User, roles: set[Role] | None = None) -> U
 
 # --- registration and one-time tokens ---------------------------------------------------------
 
+EMAIL_TAKEN_MESSAGE = "An account with this email already exists. Log in, or reset your password."
+
+
 def create_user(session: Session, data: UserCreate, *, roles: set[Role] | None = None,
                 verified: bool = False) -> User:
     email = normalise_email(data.email)
     password_hash = hash_password(data.password)  # slow on purpose: before the first query opens a transaction
     if get_by_email(session, email):
-        raise Conflict("An account with this email already exists. Log in, or reset your password.",
-                       code="email_taken")
+        raise Conflict(EMAIL_TAKEN_MESSAGE, code="email_taken")
     user = User(email=email, full_name=data.full_name, password_hash=password_hash,
                 email_verified_at=utcnow() if verified else None)
-    session.add(user)
-    session.flush()
+    if not flush_unique(session, user):
+        # Registered a moment ago by a request running alongside this one: the same answer.
+        raise Conflict(EMAIL_TAKEN_MESSAGE, code="email_taken")
     for role in (roles or set()) | {Role.learner}:
         session.add(UserRole(user_id=user.id, role=role.value))
     session.flush()
@@ -101,6 +105,16 @@ def _consume_token(session: Session, raw: str, purpose: TokenPurpose) -> Account
     if result.rowcount != 1:
         raise Invalid("This link has already been used.", code="bad_token")
     return token
+
+
+def _end_other_tokens(session: Session, user: User, purposes: set[TokenPurpose], keep: AccountToken | None) -> int:
+    """Spend every other outstanding link of these kinds: after a reset or an email change, a link
+    mailed earlier (perhaps to an address the account no longer uses) must not work any more."""
+    query = update(AccountToken).where(col(AccountToken.user_id) == user.id, col(AccountToken.used_at).is_(None),
+                                       col(AccountToken.purpose).in_([p.value for p in purposes]))
+    if keep is not None:
+        query = query.where(col(AccountToken.id) != keep.id)
+    return session.exec(query.values(used_at=utcnow())).rowcount
 
 
 def _link(path: str, raw: str) -> str:
@@ -137,54 +151,16 @@ def verify_email(session: Session, raw: str) -> User:
 
 # --- login, sessions, throttling --------------------------------------------------------------
 
-def _minutes_until(moment: datetime) -> int:
-    return max(1, math.ceil((moment - utcnow()).total_seconds() / 60))
-
-
-def check_throttle(session: Session, email: str, ip: str) -> None:
-    s = get_settings()
-    window = timedelta(minutes=s.login_window_minutes)
-    since = utcnow() - window
-    last_ok = session.exec(select(func.max(LoginAttempt.created_at))
-                           .where(LoginAttempt.email == email, LoginAttempt.succeeded)).one()
-    acct_since = max(since, last_ok) if last_ok else since
-    # Per account *and address*: a stranger elsewhere cannot lock the owner out by failing on purpose.
-    # Per account from every address, a higher cap still stops guessing spread over many machines.
-    acct = session.exec(select(func.count(), func.min(LoginAttempt.created_at))
-                        .where(LoginAttempt.email == email, LoginAttempt.ip == ip,
-                               col(LoginAttempt.succeeded).is_(False), LoginAttempt.created_at > acct_since)).one()
-    everywhere = session.exec(select(func.count(), func.min(LoginAttempt.created_at))
-                              .where(LoginAttempt.email == email, col(LoginAttempt.succeeded).is_(False),
-                                     LoginAttempt.created_at > acct_since)).one()
-    by_ip = session.exec(select(func.count(), func.min(LoginAttempt.created_at))
-                         .where(LoginAttempt.ip == ip, col(LoginAttempt.succeeded).is_(False),
-                                LoginAttempt.created_at > since)).one()
-    for (count, oldest), limit, what in ((acct, s.login_max_failures_per_account, "this account"),
-                                         (everywhere, s.login_max_failures_per_account_everywhere, "this account"),
-                                         (by_ip, s.login_max_failures_per_ip, "your network address")):
-        if count >= limit:
-            minutes = _minutes_until(oldest + window)
-            raise TooManyRequests(
-                f"Too many failed log-in attempts for {what}. Try again in {minutes} minute"
-                f"{'s' if minutes != 1 else ''}, or reset your password.",
-                code="login_throttled", headers={"Retry-After": str(minutes * 60)},
-            )
-
-
 def authenticate(session: Session, email: str, password: str, ip: str) -> User:
+    """The account for these credentials. Each attempt first takes a throttle slot, committed on its
+    own as a failure (see throttle), so call this before `session` has opened its transaction."""
     email = normalise_email(email)
-    check_throttle(session, email, ip)
-    user = get_by_email(session, email)
-    ok = verify_password(password, user.password_hash if user else None)
-    if not ok or user is None or not user.is_active:
-        # The caller must commit despite this error (it renders the error rather than raising),
-        # or the failure would not count towards the throttle.
-        session.add(LoginAttempt(email=email, ip=ip, succeeded=False))
-        session.flush()
+    slot = throttle.reserve(session, email, ip)
+    ok = verify_password(password, slot.password_hash)  # a dummy hash when there is no such account
+    if not ok or slot.user_id is None or not slot.is_active:
         raise Invalid("That email and password do not match an account.", code="bad_credentials")
-    session.add(LoginAttempt(email=email, ip=ip, succeeded=True))
-    session.flush()
-    return user
+    throttle.succeeded(session, slot)
+    return get(session, slot.user_id)
 
 
 def start_session(session: Session, user: User, ip: str | None = None,
@@ -247,7 +223,8 @@ def reset_password(session: Session, raw: str, new_password: str) -> User:
     user.email_verified_at = user.email_verified_at or utcnow()
     session.add(user)
     session.add(LoginAttempt(email=user.email, ip="reset", succeeded=True))  # lifts a lock-out
-    end_all_sessions(session, user)
+    end_all_sessions(session, user)  # logged out everywhere
+    _end_other_tokens(session, user, {TokenPurpose.reset_password, TokenPurpose.change_email}, keep=token)
     mail.send_template(session, user.email, "accounts/password_changed", name=user.full_name, via_reset=True)
     return user
 
@@ -290,13 +267,17 @@ def request_email_change(session: Session, user: User, new_email: str, current_p
 def confirm_email_change(session: Session, raw: str) -> User:
     token = _consume_token(session, raw, TokenPurpose.change_email)
     user = get(session, token.user_id)
+    taken = Conflict("Another account already uses that email address.", code="email_taken")
     if token.new_email is None or get_by_email(session, token.new_email):
-        raise Conflict("Another account already uses that email address.", code="email_taken")
-    user.email = token.new_email
-    user.email_verified_at = utcnow()
-    user.updated_at = utcnow()
-    session.add(user)
-    session.flush()
+        raise taken
+    with unique_guard(session) as guard:
+        user.email = token.new_email
+        user.email_verified_at = utcnow()
+        user.updated_at = utcnow()
+    if guard.duplicate:  # taken a moment ago by a request running alongside this one
+        raise taken
+    # Links mailed before the change (to the old address, or to another new one) stop working.
+    _end_other_tokens(session, user, set(TokenPurpose), keep=token)
     return user
 
 
@@ -305,9 +286,7 @@ def confirm_email_change(session: Session, raw: str) -> User:
 def grant_role(session: Session, user: User, role: Role, by: User | None = None) -> bool:
     if role in roles_of(session, user):
         return False
-    session.add(UserRole(user_id=user.id, role=role.value, granted_by_id=by.id if by else None))
-    session.flush()
-    return True
+    return flush_unique(session, UserRole(user_id=user.id, role=role.value, granted_by_id=by.id if by else None))
 
 
 def revoke_role(session: Session, user: User, role: Role) -> bool:
@@ -320,18 +299,24 @@ def revoke_role(session: Session, user: User, role: Role) -> bool:
     return bool(rows)
 
 
-def list_users(session: Session, search: str | None = None, limit: int = 200) -> list[tuple[User, set[Role]]]:
-    query = select(User).order_by(col(User.created_at).desc()).limit(limit)
-    if search:
+USERS_ORDER = pagination.Keyset(User.created_at, User.id, descending=True)  # newest first
+
+
+def list_users(session: Session, search: str | None = None, *, after: str | None = None, before: str | None = None,
+               size: int = pagination.PAGE_SIZE) -> pagination.Page[tuple[User, set[Role]]]:
+    """A page of accounts, newest first, matching `search` in the name or email, each with its roles."""
+    query = select(User)
+    if search and search.strip():
         like = f"%{search.strip().lower()}%"
         query = query.where(col(User.email).ilike(like) | col(User.full_name).ilike(like))
-    users = session.exec(query).all()
-    roles: dict[int, set[Role]] = {u.id: set() for u in users}
-    if users:
+    page = pagination.paginate(session, query, USERS_ORDER, after=after, before=before, size=size)
+    roles: dict[int, set[Role]] = {u.id: set() for u in page.rows}
+    if roles:  # one page of ids: bounded
         for uid, role in session.exec(select(UserRole.user_id, UserRole.role)
                                       .where(col(UserRole.user_id).in_(list(roles)))):
             roles[uid].add(Role(role))
-    return [(u, roles[u.id]) for u in users]
+    page.rows = [(u, roles[u.id]) for u in page.rows]
+    return page
 
 
 DEMO_ACCOUNTS = [

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from api.core.db import UTCDateTime, utcnow
@@ -69,6 +69,8 @@ class Certificate(SQLModel, table=True):
         UniqueConstraint("suspension_list", "suspension_index"),
         # One certificate per holder, programme and generation: issuing twice at once fails cleanly.
         UniqueConstraint("user_id", "programme_id", "generation"),
+        # The admin list pages newest first by (issued_at, id): api/core/pagination.py.
+        Index("ix_certificate_issued_at_id", "issued_at", "id"),
     )
 
 

@@ -16,6 +16,7 @@ from api.catalog.models import Programme
 from api.certificates import pdf, service, stored
 from api.certificates.models import RenewalRequest
 from api.certificates.router import NO_STORE, limit_lookups
+from api.core import pagination
 from api.core.config import get_settings
 from api.core.db import SessionDep, utcnow
 from api.core.errors import CadreError, NotFound, TooManyRequests, respond
@@ -158,20 +159,25 @@ def verify_page(request: Request, slug: str, session: SessionDep):
 # --- administrators -----------------------------------------------------------------------------
 
 @router.get("/admin/certificates")
-def admin_certificates(request: Request, admin: AdminUser, session: SessionDep, q: str | None = None):
-    return render(request, "certificates/admin.html", rows=service.search(session, q), q=q or "",
-                  effective=service.effective_status, renewals=service.pending_renewals(session),
-                  programmes=catalog_service.list_programmes(session))
+def admin_certificates(request: Request, admin: AdminUser, session: SessionDep, q: str | None = None,
+                       after: pagination.After = None, before: pagination.Before = None):
+    q = (q or "").strip()[:100]
+    page = service.search(session, q, after=after, before=before)
+    return render(request, "certificates/admin.html", rows=page.rows, pager=page.links("/admin/certificates", {"q": q}),
+                  q=q, back=pagination.here(request), effective=service.effective_status,
+                  renewals=service.pending_renewals(session), programmes=catalog_service.list_programmes(session))
 
 
 @router.post("/admin/certificates/{slug}/status")
-def admin_status(slug: str, admin: AdminUser, session: SessionDep, action: str = Form(""), reason: str = Form("")):
+def admin_status(slug: str, admin: AdminUser, session: SessionDep, action: str = Form(""), reason: str = Form(""),
+                 back: str = Form("")):
+    back = pagination.return_to(back, "/admin/certificates")
     cert = service.by_slug(session, slug)
     try:
         service.change_status(session, cert, action, reason, admin)
     except CadreError as exc:
-        return redirect("/admin/certificates", exc.message)
-    return redirect("/admin/certificates", f"{cert.number}: {cert.status}.")
+        return redirect(back, exc.message)
+    return redirect(back, f"{cert.number}: {cert.status}.")
 
 
 @router.post("/admin/certificates/issue")

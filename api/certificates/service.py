@@ -29,6 +29,7 @@ from api.certificates.models import (
     StatusPurpose,
 )
 from api.core import email as mail
+from api.core import pagination
 from api.core.config import get_settings
 from api.core.db import utcnow
 from api.core.errors import Conflict, Invalid, NotFound
@@ -318,12 +319,19 @@ def events(session: Session, cert: Certificate) -> list[CertificateEvent]:
                              .order_by(col(CertificateEvent.created_at))).all())
 
 
-def search(session: Session, q: str | None, limit: int = 200) -> list[tuple[Certificate, Programme]]:
+CERTIFICATES_ORDER = pagination.Keyset(Certificate.issued_at, Certificate.id, descending=True)  # newest first
+
+
+def search(session: Session, q: str | None, *, after: str | None = None, before: str | None = None,
+           size: int = pagination.PAGE_SIZE) -> pagination.Page[tuple[Certificate, Programme]]:
+    """A page of certificates, newest first, matching `q` in the number or the holder's name."""
     query = select(Certificate, Programme).join(Programme, col(Programme.id) == col(Certificate.programme_id))
-    if q:
+    if q and q.strip():
         like = f"%{q.strip()}%"
         query = query.where(col(Certificate.number).ilike(like) | col(Certificate.holder_name).ilike(like))
-    return list(session.exec(query.order_by(col(Certificate.issued_at).desc()).limit(limit)).all())
+    page = pagination.paginate(session, query, CERTIFICATES_ORDER, after=after, before=before, size=size)
+    page.rows = [(c, p) for c, p in page.rows]
+    return page
 
 
 def has_current(session: Session, user_id: int, programme_ids: list[int], now: datetime | None = None) -> set[int]:

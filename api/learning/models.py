@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from api.core.db import UTCDateTime, utcnow
@@ -32,7 +32,9 @@ class EnrolmentStatus(StrEnum):
 class Enrolment(SQLModel, table=True):
     """One per learner and programme: re-enrolling reactivates the same row, keeping its history."""
 
-    __table_args__ = (UniqueConstraint("user_id", "programme_id"),)
+    # Lists page newest first by (created_at, id): api/core/pagination.py.
+    __table_args__ = (UniqueConstraint("user_id", "programme_id"),
+                      Index("ix_enrolment_created_at_id", "created_at", "id"))
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")

@@ -1,11 +1,13 @@
 """Progress across learners, for coaches and admins: one row per enrolment with the same formula as
-a learner's own progress (progress.summarise), filters, and a CSV export that is safe to open in a
-spreadsheet. Five queries whatever the number of learners and lessons."""
+a learner's own progress (progress.summarise), filters, newest enrolment first, a page at a time
+(keyset: api/core/pagination.py), and a CSV export that streams every row batch by batch and is safe
+to open in a spreadsheet. Five queries a page (or a batch), whatever the number of learners and lessons."""
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,6 +15,8 @@ from sqlmodel import Session, col, select
 
 from api.accounts.models import User
 from api.catalog.models import Programme
+from api.core import pagination
+from api.core.own_transaction import own_transaction
 from api.learning import progress
 from api.learning.models import Enrolment, EnrolmentStatus
 
@@ -35,12 +39,14 @@ class Filters:
     status: str = ""
     q: str = ""
 
+    def as_dict(self) -> dict[str, str]:
+        return {k: v for k, v in (("programme", self.programme), ("status", self.status), ("q", self.q)) if v}
+
     @property
     def query_string(self) -> str:
         from urllib.parse import urlencode
 
-        return urlencode({k: v for k, v in (("programme", self.programme), ("status", self.status),
-                                            ("q", self.q)) if v})
+        return urlencode(self.as_dict())
 
 
 def clean_filters(programme: str | None, status: str | None, q: str | None) -> Filters:
@@ -55,30 +61,42 @@ def programmes_for_filter(session: Session) -> list[Programme]:
                              .order_by(col(Programme.family), col(Programme.level), col(Programme.code))).all())
 
 
-def progress_rows(session: Session, filters: Filters, limit: int | None = None) -> list[ProgressRow]:
-    query = (select(Enrolment, User, Programme)
-             .join(User, col(User.id) == col(Enrolment.user_id))
-             .join(Programme, col(Programme.id) == col(Enrolment.programme_id))
-             .order_by(col(Programme.family), col(Programme.level), col(User.full_name), col(User.email)))
+ENROLMENTS_ORDER = pagination.Keyset(Enrolment.created_at, Enrolment.id, descending=True)  # newest first
+
+
+def _enrolments(filters: Filters):
+    # The programme is not selected per row (it carries JSON documents): a page has a handful of them,
+    # loaded once below.
+    query = select(Enrolment, User).join(User, col(User.id) == col(Enrolment.user_id))
     if filters.programme:
-        query = query.where(Programme.slug == filters.programme)
+        query = query.join(Programme, col(Programme.id) == col(Enrolment.programme_id)).where(
+            Programme.slug == filters.programme)
     if filters.status:
         query = query.where(Enrolment.status == filters.status)
     if filters.q:
         like = f"%{filters.q.lower()}%"
         query = query.where(col(User.full_name).ilike(like) | col(User.email).ilike(like))
-    if limit:
-        query = query.limit(limit)
-    found = session.exec(query).all()
-    totals, done = progress.counts_by_learner(session, sorted({u.id for _, u, _ in found}),
-                                              sorted({p.id for _, _, p in found}))
+    return query
+
+
+def progress_page(session: Session, filters: Filters, *, after: str | None = None, before: str | None = None,
+                  size: int = pagination.PAGE_SIZE) -> pagination.Page[ProgressRow]:
+    """One page of enrolments matching `filters`, newest first, each with its learner's progress."""
+    page = pagination.paginate(session, _enrolments(filters), ENROLMENTS_ORDER, after=after, before=before,
+                               size=size)
+    programme_ids = sorted({e.programme_id for e, _ in page.rows})
+    programmes = {p.id: p for p in session.exec(select(Programme).where(col(Programme.id).in_(programme_ids)))}
+    found = [(e, u, programmes[e.programme_id]) for e, u in page.rows]
+    # The aggregates are for this page's learners and programmes only: an IN (...) of at most `size` ids.
+    totals, done = progress.counts_by_learner(session, sorted({u.id for _, u, _ in found}), programme_ids)
     rows = []
     for e, u, p in found:
         lt, ct = totals.get(p.id, (0, 0))
         ld, cd = done.get((u.id, p.id), (0, 0))
         _, _, pct = progress.summarise(progress.rule_of(p.completion), ld, lt, cd, ct)
         rows.append(ProgressRow(e, u, p, ld, lt, cd, ct, pct))
-    return rows
+    page.rows = rows
+    return page
 
 
 def csv_cell(value: object) -> str:
@@ -94,10 +112,11 @@ CSV_HEADER = ["Name", "Email", "Programme", "Status", "Source", "Progress %", "L
               "Checks passed", "Checks", "Enrolled at", "Last seen at", "Completed at", "Access until"]
 
 
-def to_csv(rows: list[ProgressRow]) -> str:
+def _csv_lines(rows: list[ProgressRow], header: bool = False) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
+    if header:
+        writer.writerow(CSV_HEADER)
     for r in rows:
         e = r.enrolment
         writer.writerow([csv_cell(v) for v in (
@@ -105,3 +124,24 @@ def to_csv(rows: list[ProgressRow]) -> str:
             r.lessons_total, r.checks_passed, r.checks_total, e.created_at, e.last_seen_at, e.completed_at,
             e.access_until)])
     return out.getvalue()
+
+
+def to_csv(rows: list[ProgressRow]) -> str:
+    return _csv_lines(rows, header=True)
+
+
+def csv_stream(session: Session, filters: Filters) -> Iterator[str]:
+    """The whole export as CSV text, one batch of rows at a time, in the pages' order. Each batch is
+    read in a short transaction of its own (the request's session has closed by the time the body
+    is sent), so memory and connection time stay bounded at any number of rows."""
+    yield _csv_lines([], header=True)
+    after: str | None = None
+    while True:
+        with own_transaction(session) as tx:
+            page = progress_page(tx, filters, after=after, size=pagination.EXPORT_BATCH)
+            chunk = _csv_lines(page.rows)
+        if chunk:
+            yield chunk
+        if not page.next:
+            return
+        after = page.next

@@ -17,6 +17,7 @@ from api.catalog.models import Offer, Programme, ProgrammePrerequisite
 from api.core import email as mail
 from api.core.db import utcnow
 from api.core.errors import Conflict, Forbidden, Invalid, NotFound
+from api.core.integrity import flush_unique
 from api.learning.models import Enrolment, EnrolmentSource, EnrolmentStatus
 
 
@@ -87,8 +88,10 @@ def enrol(session: Session, *, user_id: int, programme_id: int, source: Enrolmen
         return existing
     enrolment = Enrolment(user_id=user_id, programme_id=programme_id, source=source.value, reference=reference,
                           access_until=until, granted_by_id=granted_by_id)
-    session.add(enrolment)
-    session.flush()
+    if not flush_unique(session, enrolment):
+        # Enrolled a moment ago by a request running alongside this one (a double click, two payment
+        # events at once): that enrolment stands, as it would had it come first.
+        return get_enrolment(session, user_id, programme_id)
     return enrolment
 
 

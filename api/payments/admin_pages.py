@@ -10,6 +10,7 @@ from sqlmodel import col, select
 
 from api.accounts.deps import AdminUser, optional_user
 from api.catalog.models import Programme
+from api.core import pagination
 from api.core.db import SessionDep
 from api.core.errors import CadreError, Invalid
 from api.core.money import format_money
@@ -54,17 +55,20 @@ def _day(text: str, label: str) -> datetime | None:
         raise Invalid(f"{label} must be a date like 2026-12-31.", code="bad_date") from exc
 
 
-def _codes_page(request: Request, session, status: int = 200, error: str | None = None, values: dict | None = None):
+def _codes_page(request: Request, session, status: int = 200, error: str | None = None, values: dict | None = None,
+                after: str | None = None, before: str | None = None):
     programmes = session.exec(select(Programme).where(col(Programme.retired_at).is_(None))
                               .order_by(col(Programme.family), col(Programme.level))).all()
-    return render(request, "payments/admin_codes.html", status, rows=codes.list_codes(session),
+    page = codes.list_codes(session, after=after, before=before)
+    return render(request, "payments/admin_codes.html", status, rows=page.rows, pager=page.links("/admin/codes"),
                   programmes=programmes, error=error, values=values or {}, display=codes.display,
-                  describe=codes.describe)
+                  describe=codes.describe, back=pagination.here(request) if request.method == "GET" else "/admin/codes")
 
 
 @router.get("/admin/codes")
-def codes_page(request: Request, admin: AdminUser, session: SessionDep):
-    return _codes_page(request, session)
+def codes_page(request: Request, admin: AdminUser, session: SessionDep, after: pagination.After = None,
+               before: pagination.Before = None):
+    return _codes_page(request, session, after=after, before=before)
 
 
 @router.post("/admin/codes")
@@ -95,28 +99,33 @@ def create_code(request: Request, admin: AdminUser, session: SessionDep, code: s
 
 
 @router.post("/admin/codes/{code}/deactivate")
-def deactivate_code(request: Request, code: str, admin: AdminUser, session: SessionDep):
+def deactivate_code(request: Request, code: str, admin: AdminUser, session: SessionDep, back: str = Form("")):
     changed = codes.deactivate(session, code)
-    return redirect("/admin/codes", f"Code {codes.display(code)} " + ("deactivated." if changed else
-                                                                        "was already inactive."))
+    return redirect(pagination.return_to(back, "/admin/codes"),
+                    f"Code {codes.display(code)} " + ("deactivated." if changed else "was already inactive."))
 
 
 @router.get("/admin/orders")
 def orders_page(request: Request, admin: AdminUser, session: SessionDep, status: str | None = None,
-                q: str | None = None):
-    return render(request, "payments/admin_orders.html", views=service.all_orders(session, status=status or None,
-                                                                                  search=q),
-                  statuses=[s.value for s in OrderStatus], status=status or "", q=q or "")
+                q: str | None = None, after: pagination.After = None, before: pagination.Before = None):
+    statuses = [s.value for s in OrderStatus]
+    status = status if status in statuses else ""
+    q = (q or "").strip()[:100]
+    page = service.all_orders(session, status=status or None, search=q, after=after, before=before)
+    return render(request, "payments/admin_orders.html", views=page.rows,
+                  pager=page.links("/admin/orders", {"status": status, "q": q}), statuses=statuses, status=status,
+                  q=q, back=pagination.here(request))
 
 
 @router.post("/admin/orders/{public_id}/refund")
 def refund(request: Request, public_id: str, admin: AdminUser, session: SessionDep, amount: str = Form(""),
-           reason: str = Form("")):
+           reason: str = Form(""), back: str = Form("")):
+    back = pagination.return_to(back, "/admin/orders")
     order = service.get_order(session, public_id)
     try:
         made = service.refund(session, order, amount=parse_money(amount), by=admin, reason=reason.strip() or None)
     except CadreError as exc:
-        return redirect("/admin/orders", f"{public_id}: {exc.message}")
+        return redirect(back, f"{public_id}: {exc.message}")
     total = sum(r.amount for r in made)
-    return redirect("/admin/orders", f"{public_id}: refund of {format_money(total, order.currency)} sent to the "
+    return redirect(back, f"{public_id}: refund of {format_money(total, order.currency)} sent to the "
                                      f"payment provider.")

@@ -17,6 +17,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from api.catalog.models import Programme
+from api.core import pagination
 from api.core.db import utcnow
 from api.core.errors import Conflict, Invalid, NotFound
 from api.core.money import format_money
@@ -187,8 +188,11 @@ def deactivate(session: Session, text: str) -> bool:
     return True
 
 
-def list_codes(session: Session) -> list[CodeRow]:
-    codes = session.exec(select(DiscountCode).order_by(col(DiscountCode.created_at).desc())).all()
+CODES_ORDER = pagination.Keyset(DiscountCode.created_at, DiscountCode.id, descending=True)  # newest first
+
+
+def code_rows(session: Session, codes: list[DiscountCode]) -> list[CodeRow]:
+    """These codes with their programmes and redemption counts (two queries over their ids)."""
     ids = [c.id for c in codes]
     slugs: dict[int, list[str]] = {i: [] for i in ids}
     tally: dict[tuple[int, str], int] = {}
@@ -203,6 +207,14 @@ def list_codes(session: Session) -> list[CodeRow]:
             tally[(cid, status)] = n
     return [CodeRow(code=c, programmes=sorted(slugs[c.id]), reserved=tally.get((c.id, "reserved"), 0),
                     redeemed=tally.get((c.id, "redeemed"), 0)) for c in codes]
+
+
+def list_codes(session: Session, *, after: str | None = None, before: str | None = None,
+               size: int = pagination.PAGE_SIZE) -> pagination.Page[CodeRow]:
+    """A page of codes, newest first, with their redemptions."""
+    page = pagination.paginate(session, select(DiscountCode), CODES_ORDER, after=after, before=before, size=size)
+    page.rows = code_rows(session, page.rows)
+    return page
 
 
 def ensure_demo_codes(session: Session) -> list[str]:

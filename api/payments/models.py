@@ -21,6 +21,8 @@ class DiscountCode(SQLModel, table=True):
     """A code a learner types at checkout. Stored lower-cased: codes are case-insensitive."""
 
     __tablename__ = "discount_code"
+    # Lists page newest first by (created_at, id): api/core/pagination.py.
+    __table_args__ = (Index("ix_discount_code_created_at_id", "created_at", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=60, unique=True)
@@ -85,9 +87,11 @@ OPEN_CHECKOUT = "status IN ('pending', 'processing')"
 
 
 class Order(SQLModel, table=True):
+    # Lists page newest first by (created_at, id): api/core/pagination.py.
     __table_args__ = (
         Index("uq_order_open_checkout", "user_id", "programme_id", unique=True,
               sqlite_where=text(OPEN_CHECKOUT), postgresql_where=text(OPEN_CHECKOUT)),
+        Index("ix_order_created_at_id", "created_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Header, Request, Response, status
 
 from api.accounts.deps import AdminUser, CurrentUser, OptionalUser
+from api.core import pagination
 from api.core.db import SessionDep
 from api.core.errors import CadreError
+from api.core.pagination import CursorPage
 from api.payments import codes, events, service
 from api.payments.providers import ProviderError
 from api.payments.schemas import (
@@ -95,10 +97,13 @@ def checkout(request: Request, response: Response, data: CheckoutIn, session: Se
                                                                                          f"{order.public_id}")
 
 
-@router.get("/orders", response_model=list[OrderPublic])
-def my_orders(session: SessionDep, user: CurrentUser) -> list[OrderPublic]:
-    """The logged-in learner's orders with their payments made and due."""
-    return [order_public(v) for v in service.orders_for(session, user)]
+@router.get("/orders", response_model=CursorPage[OrderPublic])
+def my_orders(session: SessionDep, user: CurrentUser, after: pagination.After = None,
+              limit: pagination.Limit = pagination.PAGE_SIZE) -> CursorPage[OrderPublic]:
+    """The logged-in learner's orders with their payments made and due, newest first, a page at a
+    time: `next` is the cursor for the following page (pass it as `after`), null on the last one."""
+    page = service.orders_page(session, user, after=after, size=limit)
+    return CursorPage[OrderPublic](items=[order_public(v) for v in page.rows], next=page.next)
 
 
 @router.get("/orders/{public_id}", response_model=OrderPublic)
@@ -108,10 +113,13 @@ def my_order(public_id: str, session: SessionDep, user: CurrentUser) -> OrderPub
     return order_public(service.order_views(session, [order])[0])
 
 
-@router.get("/codes", response_model=list[CodePublic])
-def list_codes(session: SessionDep, admin: AdminUser) -> list[CodePublic]:
-    """Every discount code with its redemptions (administrators)."""
-    return [code_public(r) for r in codes.list_codes(session)]
+@router.get("/codes", response_model=CursorPage[CodePublic])
+def list_codes(session: SessionDep, admin: AdminUser, after: pagination.After = None,
+               limit: pagination.Limit = pagination.PAGE_SIZE) -> CursorPage[CodePublic]:
+    """The discount codes with their redemptions (administrators), newest first, a page at a time:
+    `next` is the cursor for the following page (pass it as `after`), null on the last one."""
+    page = codes.list_codes(session, after=after, size=limit)
+    return CursorPage[CodePublic](items=[code_public(r) for r in page.rows], next=page.next)
 
 
 @router.post("/codes", response_model=CodePublic, status_code=status.HTTP_201_CREATED)
@@ -120,13 +128,13 @@ def create_code(data: CodeCreate, session: SessionDep, admin: AdminUser) -> Code
                         currency=data.currency, programme_slugs=data.programmes, valid_from=data.valid_from,
                         valid_until=data.valid_until, max_redemptions=data.max_redemptions,
                         max_per_customer=data.max_per_customer, note=data.note, created_by_id=admin.id)
-    return next(code_public(r) for r in codes.list_codes(session) if r.code.id == code.id)
+    return code_public(codes.code_rows(session, [code])[0])
 
 
 @router.post("/codes/{code}/deactivate", response_model=CodePublic)
 def deactivate_code(code: str, session: SessionDep, admin: AdminUser) -> CodePublic:
     codes.deactivate(session, code)
-    return next(code_public(r) for r in codes.list_codes(session) if r.code.code == codes.normalise(code))
+    return code_public(codes.code_rows(session, [codes.get(session, code)])[0])
 
 
 @router.post("/orders/{public_id}/refunds", response_model=OrderPublic)

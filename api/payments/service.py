@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from api.accounts.models import User
 from api.catalog import service as catalog_service
 from api.catalog.models import Offer, OfferKind, Programme
+from api.core import pagination
 from api.core.config import get_settings
 from api.core.db import utcnow
 from api.core.errors import Conflict, Invalid, NotFound
@@ -420,15 +421,30 @@ def orders_for(session: Session, user: User) -> list[OrderView]:
     return order_views(session, list(orders))
 
 
-def all_orders(session: Session, *, status: str | None = None, search: str | None = None,
-               limit: int = 200) -> list[OrderView]:
-    query = select(Order).join(User, col(User.id) == col(Order.user_id)).order_by(col(Order.created_at).desc())
+ORDERS_ORDER = pagination.Keyset(Order.created_at, Order.id, descending=True)  # newest first
+
+
+def all_orders(session: Session, *, status: str | None = None, search: str | None = None, after: str | None = None,
+               before: str | None = None, size: int = pagination.PAGE_SIZE) -> pagination.Page[OrderView]:
+    """A page of every learner's orders (administrators), newest first, by status and email or reference."""
+    query = select(Order).join(User, col(User.id) == col(Order.user_id))
     if status:
         query = query.where(Order.status == status)
-    if search:
+    if search and search.strip():
         like = f"%{search.strip().lower()}%"
         query = query.where(col(User.email).ilike(like) | col(Order.public_id).ilike(like))
-    return order_views(session, list(session.exec(query.limit(limit)).all()), with_users=True)
+    page = pagination.paginate(session, query, ORDERS_ORDER, after=after, before=before, size=size)
+    page.rows = order_views(session, list(page.rows), with_users=True)
+    return page
+
+
+def orders_page(session: Session, user: User, *, after: str | None = None,
+                size: int = pagination.PAGE_SIZE) -> pagination.Page[OrderView]:
+    """A page of the learner's own orders (not the expired checkouts), newest first."""
+    query = select(Order).where(Order.user_id == user.id, Order.status != OrderStatus.expired.value)
+    page = pagination.paginate(session, query, ORDERS_ORDER, after=after, size=size)
+    page.rows = order_views(session, list(page.rows))
+    return page
 
 
 # --- refunds ------------------------------------------------------------------------------------

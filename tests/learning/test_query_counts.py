@@ -131,4 +131,5 @@ def test_coach_view_and_csv_do_not_grow_with_the_number_of_learners(client, engi
         _study_half(db, learner, large)
     many = (_queries(client, engine, "/coach/progress"), _queries(client, engine, "/coach/progress.csv"))
     assert one == many, (one, many)
-    assert many[0] <= 10 and many[1] <= 9, many
+    # The page also loads its programmes once; the export reads in its own transaction (SAVEPOINT here).
+    assert many[0] <= 11 and many[1] <= 12, many

@@ -44,7 +44,7 @@ def test_admin_lists_creates_and_deactivates_codes(client, browser, admin, speci
     browser.post_form("/admin/codes", "/admin/codes/summer10/deactivate")
     db.refresh(code)
     assert code.active is False
-    listed = {c["code"]: c for c in client.get("/api/v1/payments/codes").json()}
+    listed = {c["code"]: c for c in client.get("/api/v1/payments/codes").json()["items"]}
     assert listed["SUMMER10"]["active"] is False and listed["SPECIAL50"]["percent_off"] == 50
 
 

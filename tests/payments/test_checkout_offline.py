@@ -93,7 +93,7 @@ def test_buy_acxs_with_special50_in_full(client, browser, learner, special50, db
     assert "Price: £860" in body and "Discount (SPECIAL50): -£430" in body and "Total: £430" in body
     billing = client.get("/billing").text
     assert order.public_id in billing and "paid" in billing and "Paid so far" in billing
-    assert client.get("/api/v1/payments/orders").json()[0]["status"] == "paid"
+    assert client.get("/api/v1/payments/orders").json()["items"][0]["status"] == "paid"
     # The learner has the programme now: no second payment.
     assert client.get("/checkout/acxs").status_code == 409
 
@@ -194,7 +194,7 @@ def test_a_stranger_cannot_open_someone_elses_checkout(client, browser, learner,
     login(other.email)
     assert client.get(offline).status_code == 404
     assert browser.client.post(offline, data={"action": "pay"}).status_code in (403, 404)
-    assert client.get("/api/v1/payments/orders").json() == []
+    assert client.get("/api/v1/payments/orders").json() == {"items": [], "next": None}
     assert client.get(f"/api/v1/payments/orders/{order.public_id}").status_code == 404
     assert client.get(f"/checkout/success?order={order.public_id}").status_code == 404
     db.refresh(order)

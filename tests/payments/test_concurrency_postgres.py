@@ -110,7 +110,7 @@ def test_forty_checkouts_for_a_code_capped_at_ten_redeem_exactly_ten(pg):
             events.receive(s, body, header)
             s.commit()
     with Session(engine) as s:
-        row = next(r for r in codes.list_codes(s) if r.code.code == text)
+        [row] = codes.code_rows(s, [codes.get(s, text)])
         assert (row.redeemed, row.reserved) == (10, 0)
         paid = s.exec(select(func.count()).select_from(Order).where(col(Order.user_id).in_(user_ids),
                                                                     Order.status == "paid")).one()
