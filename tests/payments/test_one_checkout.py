@@ -119,7 +119,7 @@ def test_a_grant_closes_the_open_checkout_and_money_that_still_arrives_is_refund
     body = _refund_mail(mailbox, learner)
     assert "We refunded £860 because you already hold ACX Specialist" in body
     assert "http://testserver/learn/acxs" in body and order.public_id in body
-    assert client.get("/api/v1/payments/orders").json()[0]["status"] == "refunded"
+    assert client.get("/api/v1/payments/orders").json()["items"][0]["status"] == "refunded"
 
 
 def test_paying_an_old_checkout_after_getting_the_programme_another_way_is_refunded(
