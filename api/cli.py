@@ -28,8 +28,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # With the public development secret anyone could forge CSRF tokens and offline payment events.
         print(f"Refusing to listen on {host} with the development secret: set CADRE_SECRET_KEY.", file=sys.stderr)
         return 1
+    # Forwarded headers are the app's business (CADRE_TRUSTED_PROXIES, api/core/middleware.py): uvicorn's own
+    # handling would believe any client on 127.0.0.1.
     uvicorn.run("api.main:create_app", factory=True, host=host, port=args.port or s.port,
-                proxy_headers=True, log_level="warning", reload=args.reload)
+                proxy_headers=False, log_level="warning", reload=args.reload)
     return 0
 
 

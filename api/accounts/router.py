@@ -53,7 +53,7 @@ def login(data: Login, request: Request, response: Response, session: SessionDep
     try:
         user = service.authenticate(session, data.email, data.password, client_ip(request))
     except CadreError as exc:
-        # Returned, not raised, so the failed attempt is committed and counts towards throttling.
+        # The failed attempt is recorded durably by the service, so it counts towards throttling.
         return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status_code, headers=exc.headers)
     raw, row = service.start_session(session, user, client_ip(request), request.headers.get("user-agent"))
     set_session_cookie(response, raw)

@@ -16,7 +16,7 @@ from api.accounts.schemas import UserCreate, UserPublic
 from api.core import email as mail
 from api.core import ratelimit
 from api.core.config import get_settings
-from api.core.db import utcnow
+from api.core.db import durable, utcnow
 from api.core.errors import Conflict, Invalid, NotFound, TooManyRequests
 from api.core.security import hash_password, new_token, token_digest, verify_password
 
@@ -177,10 +177,8 @@ def authenticate(session: Session, email: str, password: str, ip: str) -> User:
     user = get_by_email(session, email)
     ok = verify_password(password, user.password_hash if user else None)
     if not ok or user is None or not user.is_active:
-        # The caller must commit despite this error (it renders the error rather than raising),
-        # or the failure would not count towards the throttle.
-        session.add(LoginAttempt(email=email, ip=ip, succeeded=False))
-        session.flush()
+        # Committed on its own: the error below rolls the request back, and the failure must still count.
+        durable(lambda s: s.add(LoginAttempt(email=email, ip=ip, succeeded=False)), session)
         raise Invalid("That email and password do not match an account.", code="bad_credentials")
     session.add(LoginAttempt(email=email, ip=ip, succeeded=True))
     session.flush()

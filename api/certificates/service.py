@@ -281,8 +281,12 @@ def set_private(session: Session, cert: Certificate, private: bool) -> None:
 
 # --- lookups ----------------------------------------------------------------------------------
 
+def find_by_slug(session: Session, slug: str) -> Certificate | None:
+    return session.exec(select(Certificate).where(Certificate.slug == slug)).first() if len(slug) <= 40 else None
+
+
 def by_slug(session: Session, slug: str) -> Certificate:
-    cert = session.exec(select(Certificate).where(Certificate.slug == slug)).first() if len(slug) <= 40 else None
+    cert = find_by_slug(session, slug)
     if cert is None:
         raise NotFound("No certificate matches. Check the address or the number and surname.", code="no_certificate")
     return cert
