@@ -16,7 +16,7 @@ from api.accounts.schemas import UserCreate, UserPublic
 from api.core import email as mail
 from api.core import ratelimit
 from api.core.config import get_settings
-from api.core.db import durable, utcnow
+from api.core.db import durable, utcnow, without_transaction
 from api.core.errors import Conflict, Invalid, NotFound, TooManyRequests
 from api.core.security import hash_password, new_token, token_digest, verify_password
 
@@ -175,7 +175,8 @@ def authenticate(session: Session, email: str, password: str, ip: str) -> User:
     email = normalise_email(email)
     check_throttle(session, email, ip)
     user = get_by_email(session, email)
-    ok = verify_password(password, user.password_hash if user else None)
+    with without_transaction(session):  # the slow hash holds no lock (on SQLite: the one write lock)
+        ok = verify_password(password, user.password_hash if user else None)
     if not ok or user is None or not user.is_active:
         # Committed on its own: the error below rolls the request back, and the failure must still count.
         durable(lambda s: s.add(LoginAttempt(email=email, ip=ip, succeeded=False)), session)

@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     db_max_overflow: int = 10
     db_pool_timeout: float = 5.0  # seconds
+    db_slot_timeout: float = 30.0  # seconds a request may queue for a session slot (holding nothing)
     db_session_slots: int | None = None  # default: (pool size + overflow) / 2
     threadpool_threads: int | None = None  # worker threads for sync routes; default: max(40, 2 x slots)
     # Addresses (IPs or CIDRs, comma-separated) of reverse proxies whose X-Forwarded-For and
@@ -115,9 +116,10 @@ class Settings(BaseSettings):
         # A request may hold two connections; if the pool cannot give every slot two, requests can
         # wait on each other for ever (until the pool timeout). Threads must outnumber the slots so a
         # request holding a session always finds a thread to finish on.
-        if self.db_pool_size < 1 or self.db_max_overflow < 0 or self.db_pool_timeout <= 0:
-            raise ValueError("CADRE_DB_POOL_SIZE must be 1 or more, CADRE_DB_MAX_OVERFLOW 0 or more and "
-                             "CADRE_DB_POOL_TIMEOUT above 0")
+        if self.db_pool_size < 1 or self.db_max_overflow < 0 or self.db_pool_timeout <= 0 or \
+                self.db_slot_timeout <= 0:
+            raise ValueError("CADRE_DB_POOL_SIZE must be 1 or more, CADRE_DB_MAX_OVERFLOW 0 or more, and "
+                             "CADRE_DB_POOL_TIMEOUT and CADRE_DB_SLOT_TIMEOUT above 0")
         if 2 * self.session_slots > self.db_pool_size + self.db_max_overflow:
             raise ValueError(f"CADRE_DB_SESSION_SLOTS={self.session_slots} needs at least "
                              f"{2 * self.session_slots} connections (CADRE_DB_POOL_SIZE + CADRE_DB_MAX_OVERFLOW)")

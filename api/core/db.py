@@ -79,7 +79,26 @@ def _is_write(statement: str, context: Any) -> bool:
     return statement.lstrip()[:7].upper().startswith(("INSERT", "UPDATE", "DELETE", "REPLACE"))
 
 
+def _track_writes(engine: Engine) -> None:
+    """Remember on the connection whether its current transaction has written anything."""
+
+    @event.listens_for(engine, "begin")
+    def _fresh(conn: Any) -> None:
+        conn.info["cadre_wrote"] = False
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _note(conn: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool) -> None:
+        if not conn.info.get("cadre_wrote") and _is_write(statement, context):
+            conn.info["cadre_wrote"] = True
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    engine = _make_engine(url, **kwargs)
+    _track_writes(engine)
+    return engine
+
+
+def _make_engine(url: str, **kwargs: Any) -> Engine:
     settings = get_settings()
     if not (url.startswith("sqlite") and ":memory:" in url):
         kwargs.setdefault("pool_size", settings.db_pool_size)
@@ -134,6 +153,19 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 @lru_cache
 def get_engine() -> Engine:
     return make_engine(get_settings().database_url)
+
+
+@contextmanager
+def without_transaction(session: Session) -> Iterator[None]:
+    """For slow work that needs no database (a password hash, a call over the network): if the session
+    has only read so far, its transaction ends first, so no lock (SQLite's write lock, PostgreSQL row
+    locks and snapshot) is held meanwhile; the next query begins a new one. After a write it cannot end
+    the transaction without committing the write, so the work simply runs inside it."""
+    if session.in_transaction() and not (session.new or session.dirty or session.deleted):
+        connection = session.connection()
+        if not connection.info.get("cadre_wrote", True):
+            session.commit()  # nothing written: this only ends the transaction
+    yield
 
 
 # --- write intent ---------------------------------------------------------------------------------
@@ -308,9 +340,9 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
     settings = get_settings()
     slots = SESSION_SLOTS.get()
-    # Wait for a slot *before* taking a connection or a thread, and not for long.
+    # Wait for a slot *before* taking a connection or a thread: queueing here holds neither.
     try:
-        with anyio.fail_after(settings.db_pool_timeout):
+        with anyio.fail_after(settings.db_slot_timeout):
             await slots.acquire()
     except TimeoutError:
         raise ServiceBusy() from None
