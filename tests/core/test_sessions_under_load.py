@@ -153,3 +153,19 @@ def test_the_pool_must_have_room_for_every_slot():
         Settings(db_pool_size=10, db_max_overflow=10, threadpool_threads=10)
     s = Settings(db_pool_size=10, db_max_overflow=10)
     assert s.session_slots == 10 and s.threads > s.session_slots
+
+
+def test_startup_gives_the_threadpool_more_threads_than_session_slots(real_app, real_db):
+    import anyio
+    from fastapi.testclient import TestClient
+
+    from api.core.config import get_settings
+
+    @real_app.get("/_load/threads")
+    async def threads():
+        return {"threads": anyio.to_thread.current_default_thread_limiter().total_tokens}
+
+    with TestClient(real_app) as client:
+        threads = client.get("/_load/threads").json()["threads"]
+    settings = get_settings()
+    assert threads == settings.threads and threads > settings.session_slots
