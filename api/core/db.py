@@ -161,7 +161,8 @@ def without_transaction(session: Session) -> Iterator[None]:
     has only read so far, its transaction ends first, so no lock (SQLite's write lock, PostgreSQL row
     locks and snapshot) is held meanwhile; the next query begins a new one. After a write it cannot end
     the transaction without committing the write, so the work simply runs inside it."""
-    if session.in_transaction() and not (session.new or session.dirty or session.deleted):
+    pending = session.new or session.dirty or session.deleted or session.info.get("cadre_outbox")
+    if session.in_transaction() and not pending:
         connection = session.connection()
         if not connection.info.get("cadre_wrote", True):
             session.commit()  # nothing written: this only ends the transaction

@@ -73,11 +73,6 @@ class ServiceBusy(CadreError):
                          headers={"Retry-After": "2"})
 
 
-class InvalidInput(CadreError):
-    status_code = 400
-    code = "invalid_input"
-
-
 _STATUS_CODES = {
     400: "bad_request",
     401: "not_authenticated",
@@ -86,7 +81,6 @@ _STATUS_CODES = {
     405: "method_not_allowed",
     409: "conflict",
     413: "too_large",
-    415: "unsupported_media_type",
     422: "invalid",
     429: "too_many_requests",
 }

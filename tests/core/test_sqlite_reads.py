@@ -6,6 +6,7 @@ real session dependency."""
 from __future__ import annotations
 
 import secrets
+import sqlite3
 import threading
 
 import pytest
@@ -75,15 +76,14 @@ def test_transactions_that_write_take_the_lock_up_front_and_reads_do_not(sqlite_
     """What the begin listener emits, seen from another connection: a read transaction leaves the
     database writable by others; a write-intent one (the default for the CLI and POSTs) does not."""
     def writable_by_another() -> bool:
-        other = sqlite_engine.raw_connection()
+        # A plain connection outside the pool, that does not wait for the lock.
+        other = sqlite3.connect(sqlite_engine.url.database, timeout=0, isolation_level=None)
         try:
-            other.driver_connection.execute("PRAGMA busy_timeout=0")
-            try:
-                other.driver_connection.execute("BEGIN IMMEDIATE")
-                other.driver_connection.execute("ROLLBACK")
-                return True
-            except Exception:  # noqa: BLE001 - "database is locked"
-                return False
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            return True
+        except sqlite3.OperationalError:  # "database is locked"
+            return False
         finally:
             other.close()
 
