@@ -41,8 +41,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print("Background worker running in this process (emails, events, scheduled jobs); "
               "--no-worker to leave it to `cadre worker`.", file=sys.stderr)
     try:
+        # Forwarded headers are the app's business (CADRE_TRUSTED_PROXIES, api/core/middleware.py): uvicorn's
+        # own handling would believe any client on 127.0.0.1.
         uvicorn.run("api.main:create_app", factory=True, host=host, port=args.port or s.port,
-                    proxy_headers=True, log_level="warning", reload=args.reload)
+                    proxy_headers=False, log_level="warning", reload=args.reload)
     finally:
         if stop is not None:
             stop.set()

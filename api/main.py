@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import swagger_ui_bundle
 from fastapi import Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -17,10 +20,16 @@ from api.certificates import pages as certificates_pages
 from api.certificates import router as certificates_router
 from api.core import logging as cadre_logging
 from api.core.config import ROOT, get_settings
-from api.core.db import get_engine
+from api.core.db import configure_threadpool, get_engine
 from api.core.errors import error_body, install_error_handlers
-from api.core.middleware import BodyLimitMiddleware, SecurityMiddleware
+from api.core.middleware import (
+    BodyLimitMiddleware,
+    ClientAddressMiddleware,
+    InputGuardMiddleware,
+    SecurityMiddleware,
+)
 from api.core.security import same_origin
+from api.core.unit_of_work import UnitOfWorkMiddleware
 from api.halloffame import pages as halloffame_pages
 from api.halloffame import router as halloffame_router
 from api.learning import admin_pages as learning_admin_pages
@@ -39,10 +48,17 @@ PAGE_ROUTERS = [catalog_pages.router, accounts_pages.router, accounts_pages.logi
                 payments_admin_pages.router, outbox_pages.router]
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    configure_threadpool()
+    yield
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
     cadre_logging.configure()
     app = FastAPI(
+        lifespan=lifespan,
         title="Cadre",
         version="0.1.0",
         summary="Online learning and accreditation: programmes, progress, payments, verifiable certificates.",
@@ -50,9 +66,14 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
-    app.add_middleware(SecurityMiddleware)
+    # Innermost first. Outermost: the request id and log line, then the client's address (from a trusted
+    # proxy only), then the unit of work; inside the security headers, the body limit and the input guard.
+    app.add_middleware(InputGuardMiddleware)
     app.add_middleware(BodyLimitMiddleware, default=1024 * 1024,
                        per_prefix={"/webhooks/": 512 * 1024, "/api/v1/verify": 256 * 1024})
+    app.add_middleware(SecurityMiddleware)
+    app.add_middleware(UnitOfWorkMiddleware)
+    app.add_middleware(ClientAddressMiddleware, trusted=settings.trusted_proxy_list)
     app.add_middleware(cadre_logging.RequestLogMiddleware)
 
     for r in API_ROUTERS:

@@ -15,6 +15,7 @@ from email.message import Message
 from pathlib import Path
 
 import pytest
+from fastapi import Request
 
 ROOT = Path(__file__).resolve().parents[1]
 _TMP = Path(tempfile.mkdtemp(prefix="cadre-tests-"))
@@ -146,18 +147,23 @@ def db(engine) -> Iterator:
 
 @pytest.fixture
 def app(db):
-    from api.core.db import get_session
+    from api.core.db import get_session, unit_of_work_scope, wants_write
     from api.main import create_app
 
     application = create_app()
 
-    def session_override():
+    def session_override(request: Request):
+        # The real dependency's commit-or-roll-back logic, on the test's one connection. Durable writes
+        # (rate limits, failed log-ins) stay inside the test's transaction and are replayed after a
+        # rollback. The connection is marked read-only for GET requests, as the real engine does, so an
+        # undeclared write in a GET route fails here on SQLite.
+        connection = db.connection()
+        connection.execution_options(cadre_write=wants_write(request))
         try:
-            yield db
-            db.commit()
-        except BaseException:
-            db.rollback()
-            raise
+            with unit_of_work_scope(db, durable_in_session=True):
+                yield db
+        finally:
+            connection.execution_options(cadre_write=True)
 
     application.dependency_overrides[get_session] = session_override
     return application

@@ -2,34 +2,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, EmailStr, Field, field_validator
+from pydantic import BaseModel, EmailStr, Field
 
 from api.accounts.models import Role
+from api.core.schemas import HumanName, PatchModel
 
 PASSWORD_MIN = 10
 
 
-def _clean_name(value: str) -> str:
-    value = " ".join(value.split())
-    if not value:
-        raise ValueError("enter your full name as it should appear on a certificate")
-    if any(ord(c) < 32 or c in "<>" for c in value):
-        raise ValueError("a name cannot contain control characters or angle brackets")
-    return value
-
-
 class UserCreate(BaseModel):
     email: EmailStr
-    full_name: str = Field(min_length=1, max_length=200)
+    full_name: HumanName
     password: str = Field(min_length=PASSWORD_MIN, max_length=200)
 
-    _name = field_validator("full_name")(_clean_name)
 
-
-class UserUpdate(BaseModel):
-    full_name: str | None = Field(default=None, min_length=1, max_length=200)
-
-    _name = field_validator("full_name")(_clean_name)
+class UserUpdate(PatchModel):
+    full_name: HumanName | None = None
 
 
 class Login(BaseModel):

@@ -97,13 +97,10 @@ def _verify_upload(request: Request, session, body: bytes) -> JSONResponse:
                              checks=[CheckPublic(name=c.name, status=c.status, reason=c.reason) for c in result.checks])
     if isinstance(doc, dict) and isinstance(doc.get("id"), str):
         slug = doc["id"].rsplit("/", 1)[-1]
-        try:
-            cert = service.by_slug(session, slug)
-            if cert.credential.get("id") == doc["id"]:
-                out.status, out.status_reason = service.effective_status(cert), cert.status_reason
-                out.verified = out.verified and out.status == "valid"
-        except NotFound:
-            pass
+        cert = service.find_by_slug(session, slug)
+        if cert is not None and cert.credential.get("id") == doc["id"]:
+            out.status, out.status_reason = service.effective_status(cert), cert.status_reason
+            out.verified = out.verified and out.status == "valid"
     return JSONResponse(out.model_dump(mode="json"), headers=NO_STORE)
 
 

@@ -33,6 +33,7 @@ from api.core import pagination
 from api.core.config import get_settings
 from api.core.db import utcnow
 from api.core.errors import Conflict, Invalid, NotFound
+from api.core.schemas import clean_human_name, text_problem
 from api.learning.models import Enrolment, EnrolmentStatus
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: nothing to misread on paper
@@ -148,15 +149,17 @@ def clean_holder_name(name: str) -> str:
     name = " ".join((name or "").split())
     if not name or len(name) > 200:
         raise Invalid("Enter your full name as it should appear on the certificate.", code="bad_name")
-    if any(ord(c) < 32 or c in "<>" for c in name):
-        raise Invalid("A name cannot contain control characters or angle brackets.", code="bad_name")
-    return name
+    try:
+        return clean_human_name(name)
+    except ValueError as exc:
+        raise Invalid(f"{str(exc)[0].upper()}{str(exc)[1:]}.", code="bad_name") from None
 
 
 def issue(session: Session, *, user: User, programme: Programme, holder_name: str,
           enrolment: Enrolment | None = None, issued_by: User | None = None, reason: str | None = None,
           renews: Certificate | None = None, now: datetime | None = None) -> Certificate:
     holder_name = clean_holder_name(holder_name)
+    check_text(reason or "", "reason")
     if issued_by is not None and not (reason or "").strip():
         raise Invalid("Give a reason for issuing a certificate by hand.", code="reason_required")
     if issued_by is None and programme.id in held_for_payment(session, user, [programme.id]):
@@ -214,8 +217,16 @@ def effective_status(cert: Certificate, now: datetime | None = None) -> str:
     return "valid"
 
 
+def check_text(value: str, what: str) -> str:
+    """Free text others will read (reasons, notes, evidence): no control or direction characters."""
+    problem = text_problem(value, multiline=True)
+    if problem:
+        raise Invalid(f"The {what} {problem}.", code="bad_text")
+    return value
+
+
 def change_status(session: Session, cert: Certificate, action: str, reason: str, actor: User) -> Certificate:
-    reason = (reason or "").strip()
+    reason = check_text((reason or "").strip(), "reason")
     if not reason:
         raise Invalid("Give a reason: the holder and the audit trail will see it.", code="reason_required")
     allowed = {
@@ -293,8 +304,12 @@ def set_private(session: Session, cert: Certificate, private: bool) -> None:
 
 # --- lookups ----------------------------------------------------------------------------------
 
+def find_by_slug(session: Session, slug: str) -> Certificate | None:
+    return session.exec(select(Certificate).where(Certificate.slug == slug)).first() if len(slug) <= 40 else None
+
+
 def by_slug(session: Session, slug: str) -> Certificate:
-    cert = session.exec(select(Certificate).where(Certificate.slug == slug)).first() if len(slug) <= 40 else None
+    cert = find_by_slug(session, slug)
     if cert is None:
         raise NotFound("No certificate matches. Check the address or the number and surname.", code="no_certificate")
     return cert
@@ -377,7 +392,7 @@ def request_renewal(session: Session, cert: Certificate, user: User, evidence: s
         raise NotFound("No certificate matches.", code="no_certificate")
     if cert.status != CertificateStatus.active.value:
         raise Conflict(f"A {cert.status} certificate cannot be renewed.", code="not_renewable")
-    evidence = (evidence or "").strip()
+    evidence = check_text((evidence or "").strip(), "evidence")
     if len(evidence) < 20:
         raise Invalid("Describe your continuing practice in a few sentences (at least 20 characters).",
                       code="evidence_required")
@@ -413,6 +428,7 @@ def decide_renewal(session: Session, req: RenewalRequest, admin: User, approve: 
     old = session.get(Certificate, req.certificate_id)
     user = session.get(User, old.user_id)
     programme = session.get(Programme, old.programme_id)
+    check_text(note or "", "note")
     req.status = (RenewalStatus.approved if approve else RenewalStatus.rejected).value
     req.decided_by_id, req.decision_note, req.decided_at = admin.id, (note or "").strip() or None, utcnow()
     session.add(req)

@@ -23,6 +23,19 @@ class Settings(BaseSettings):
     port: int = 8000
 
     database_url: str = f"sqlite:///{ROOT / 'var' / 'cadre.db'}"
+    # Connections and the requests that may hold one. A request holds at most two connections (its
+    # own and a short independent one for rate-limit counters and failed log-ins), so at most
+    # (pool size + overflow) / 2 requests hold a session at once; the rest wait for a slot without
+    # holding a connection or a thread. Waiting longer than the pool timeout answers 503.
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    db_pool_timeout: float = 5.0  # seconds
+    db_slot_timeout: float = 30.0  # seconds a request may queue for a session slot (holding nothing)
+    db_session_slots: int | None = None  # default: (pool size + overflow) / 2
+    threadpool_threads: int | None = None  # worker threads for sync routes; default: max(40, 2 x slots)
+    # Addresses (IPs or CIDRs, comma-separated) of reverse proxies whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed. Empty: forwarded headers are ignored and the peer is the client.
+    trusted_proxies: str = ""
     content_dir: Path = ROOT / "content"
     var_dir: Path = ROOT / "var"
     # Issuer signing keys (Ed25519 PEM files, mode 600) and their index; back this directory up.
@@ -76,6 +89,18 @@ class Settings(BaseSettings):
         return self.env != "production" if self.worker_embedded is None else self.worker_embedded
 
     @property
+    def session_slots(self) -> int:
+        return self.db_session_slots or max(1, (self.db_pool_size + self.db_max_overflow) // 2)
+
+    @property
+    def threads(self) -> int:
+        return self.threadpool_threads or max(40, 2 * self.session_slots)
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
+
+    @property
     def payments_provider(self) -> Literal["stripe", "offline"]:
         return "stripe" if self.stripe_secret_key else "offline"
 
@@ -100,6 +125,29 @@ class Settings(BaseSettings):
         # CADRE_PORT=8001 alone should give links (emails, verify URLs, the DID) on port 8001 too.
         if "base_url" not in self.model_fields_set:
             self.base_url = f"http://{self.host}:{self.port}"
+        return self
+
+    @model_validator(mode="after")
+    def _pool_fits_the_slots(self) -> Settings:
+        # A request may hold two connections; if the pool cannot give every slot two, requests can
+        # wait on each other for ever (until the pool timeout). Threads must outnumber the slots so a
+        # request holding a session always finds a thread to finish on.
+        if self.db_pool_size < 1 or self.db_max_overflow < 0 or self.db_pool_timeout <= 0 or \
+                self.db_slot_timeout <= 0:
+            raise ValueError("CADRE_DB_POOL_SIZE must be 1 or more, CADRE_DB_MAX_OVERFLOW 0 or more, and "
+                             "CADRE_DB_POOL_TIMEOUT and CADRE_DB_SLOT_TIMEOUT above 0")
+        if 2 * self.session_slots > self.db_pool_size + self.db_max_overflow:
+            raise ValueError(f"CADRE_DB_SESSION_SLOTS={self.session_slots} needs at least "
+                             f"{2 * self.session_slots} connections (CADRE_DB_POOL_SIZE + CADRE_DB_MAX_OVERFLOW)")
+        if self.threads <= self.session_slots:
+            raise ValueError(f"CADRE_THREADPOOL_THREADS must be more than the {self.session_slots} session slots")
+        from ipaddress import ip_network
+
+        for proxy in self.trusted_proxy_list:
+            try:
+                ip_network(proxy, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"CADRE_TRUSTED_PROXIES: {proxy!r} is not an IP address or network") from exc
         return self
 
     @model_validator(mode="after")

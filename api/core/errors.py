@@ -1,5 +1,9 @@
 """Business errors carry their HTTP status; handlers render them as JSON for the API and as a
-friendly page for the browser."""
+friendly page for the browser.
+
+Raising (even constructing) a CadreError during a request marks its unit of work failed: nothing
+the request wrote is committed, whichever layer turns the error into a page (api/core/unit_of_work.py).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.core import unit_of_work
 
 
 class CadreError(Exception):
@@ -17,6 +25,7 @@ class CadreError(Exception):
 
     def __init__(self, message: str, *, code: str | None = None, headers: dict[str, str] | None = None):
         super().__init__(message)
+        unit_of_work.refused()
         self.message = message
         if code:
             self.code = code
@@ -51,6 +60,17 @@ class Invalid(CadreError):
 class TooManyRequests(CadreError):
     status_code = 429
     code = "too_many_requests"
+
+
+class ServiceBusy(CadreError):
+    """Every database connection (or session slot) stayed busy past the pool timeout."""
+
+    status_code = 503
+    code = "busy"
+
+    def __init__(self) -> None:
+        super().__init__("The service is busy right now. Try again in a few seconds.",
+                         headers={"Retry-After": "2"})
 
 
 _STATUS_CODES = {
@@ -94,10 +114,37 @@ def _render(request: Request, status: int, code: str, message: str, headers: dic
     )
 
 
+def render_error(request: Request, status: int, code: str, message: str,
+                 headers: dict[str, str] | None = None) -> Response:
+    """The standard error answer (JSON for the API, the error page for the browser)."""
+    return _render(request, status, code, message, headers)
+
+
 def respond(request: Request, exc: CadreError) -> Response:
-    """The error as a response, for routes that must *return* it (so their transaction still
-    commits, e.g. a rate-limit counter or a failed-login record)."""
+    """The error as a response, for routes that return it rather than raise it. Either way the request's
+    writes roll back; what must persist goes through `api.core.db.durable`."""
     return _render(request, exc.status_code, exc.code, exc.message, exc.headers)
+
+
+def _request_id(request: Request) -> str:
+    # The logging middleware has reset its context variable by the time the outermost handler runs;
+    # it leaves the id on the request's state too.
+    from api.core.logging import request_id
+
+    return request_id.get() or getattr(request.state, "request_id", None) or "-"
+
+
+def integrity_answer(exc: IntegrityError) -> tuple[int, str, str]:
+    """A constraint the database enforced, as the status, code and message a client should see."""
+    orig = getattr(exc, "orig", None)
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(getattr(orig, "diag", None), "sqlstate", None)
+    text = str(orig or exc).lower()
+    if sqlstate == "23505" or "unique constraint" in text or "duplicate key" in text:
+        return 409, "conflict", ("That already exists: another request made the same thing at the same moment. "
+                                 "Reload the page to see it.")
+    if sqlstate == "23503" or "foreign key constraint" in text:
+        return 409, "conflict", "Something this refers to has just changed or been removed. Reload and try again."
+    return 422, "invalid", "The request would store something that is not valid. Check what you sent."
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -117,12 +164,22 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> Response:
         # The traceback goes to the log (the server re-raises after this answer); the client gets the
         # request id to quote, and never the internals.
-        from api.core.logging import request_id
-
-        rid = request_id.get() or "-"
+        rid = _request_id(request)
         return _render(request, 500, "internal_error",
                        f"Something went wrong on our side. It has been logged; quote request id {rid} if you "
-                       "contact us.")
+                       "contact us.", headers={"X-Request-ID": rid})
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity_error(request: Request, exc: IntegrityError) -> Response:
+        # A race that slipped past a service's own check: the database said no, and the request's
+        # transaction has been rolled back. The same answer as the sequential case, never a 500.
+        status, code, message = integrity_answer(exc)
+        return _render(request, status, code, message)
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_timeout(request: Request, exc: PoolTimeout) -> Response:
+        busy = ServiceBusy()
+        return _render(request, busy.status_code, busy.code, busy.message, busy.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:

@@ -56,6 +56,8 @@ class RequestLogMiddleware:
         incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
         rid = incoming if incoming and len(incoming) <= 64 and incoming.isprintable() else new_token(9)
         token = request_id.set(rid)
+        # Also on the request's state: the 500 handler runs outside this middleware, after the reset.
+        scope.setdefault("state", {})["request_id"] = rid
         start = time.perf_counter()
         status = 500
 
@@ -63,8 +65,8 @@ class RequestLogMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"]
+                message["headers"] = [*headers, (b"x-request-id", rid.encode())]
             await send(message)
 
         try:

@@ -1,4 +1,8 @@
-"""Rate limits shared by every app process: fixed-window counters in the database."""
+"""Rate limits shared by every app process: fixed-window counters in the database.
+
+`hit` counts through `durable()`, so a use counts even when the request that made it is refused (which
+rolls back everything else it wrote). `allow` counts inside the request's own transaction: it caps
+emails, and a rolled-back request sends none."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, Session, SQLModel, select
 
-from api.core.db import UTCDateTime, utcnow
+from api.core.db import UTCDateTime, durable, utcnow
 from api.core.errors import TooManyRequests
 
 
@@ -50,7 +54,7 @@ def allow(session: Session, bucket: str, limit: int, window_seconds: int) -> boo
 
 def hit(session: Session, bucket: str, limit: int, window_seconds: int, what: str = "requests") -> None:
     """Count one use of `bucket`; more than `limit` in the last `window_seconds` raises 429."""
-    used, retry = _count(session, bucket, window_seconds)
+    used, retry = durable(lambda s: _count(s, bucket, window_seconds), session)
     if used > limit:
         raise TooManyRequests(f"Too many {what} from your address. Wait {max(retry, 1)} seconds and try again.",
                               code="rate_limited", headers={"Retry-After": str(max(retry, 1))})

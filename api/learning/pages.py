@@ -8,7 +8,7 @@ from fastapi.responses import FileResponse
 
 from api.accounts.deps import CurrentUser, optional_user
 from api.catalog import service as catalog_service
-from api.core.db import SessionDep
+from api.core.db import SessionDep, Writes
 from api.core.errors import CadreError, Conflict, Invalid
 from api.core.security import csrf_protect
 from api.core.templates import redirect, render
@@ -106,7 +106,7 @@ def attempt_page(request: Request, slug: str, check_slug: str, number: int, user
                   feedback=checks.feedback(view.check, attempt))
 
 
-@router.get("/learn/{slug}/{lesson_slug}")
+@router.get("/learn/{slug}/{lesson_slug}", dependencies=[Writes])  # remembers where the learner is
 def lesson_page(request: Request, slug: str, lesson_slug: str, user: CurrentUser, session: SessionDep):
     try:
         view = study.open_lesson(session, user, slug, lesson_slug)

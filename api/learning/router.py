@@ -11,7 +11,7 @@ from fastapi import APIRouter
 from api.accounts.deps import CurrentUser
 from api.catalog import service as catalog_service
 from api.catalog.schemas import ProgrammeRef
-from api.core.db import SessionDep
+from api.core.db import SessionDep, Writes
 from api.core.markdown import render_markdown
 from api.learning import checks, completion, dashboard, progress, study
 from api.learning import service as enrolment_service
@@ -74,7 +74,8 @@ def my_progress(slug: str, user: CurrentUser, session: SessionDep) -> ProgrammeP
     )
 
 
-@router.get("/programmes/{slug}/lessons/{lesson_slug}", response_model=LessonPublic, responses=ERRORS)
+@router.get("/programmes/{slug}/lessons/{lesson_slug}", response_model=LessonPublic, responses=ERRORS,
+            dependencies=[Writes])  # opening a lesson remembers where the learner is
 def get_lesson(slug: str, lesson_slug: str, user: CurrentUser, session: SessionDep) -> LessonPublic:
     """A lesson's content (the body as sanitised HTML). Opening it makes it where I continue from."""
     view = study.open_lesson(session, user, slug, lesson_slug)

@@ -119,13 +119,15 @@ def download_path(session: Session, user: User, programme_slug: str, lesson_slug
     programme = catalog_service.get_by_slug(session, programme_slug)
     lesson = get_lesson(session, programme, lesson_slug)
     enrolment_service.require_access(session, user.id, programme)
-    missing = NotFound("This lesson has no download by that name.", code="download_not_found")
+    def missing() -> NotFound:  # made only when raised: a business error marks the request failed
+        return NotFound("This lesson has no download by that name.", code="download_not_found")
+
     declared = {Path(d["file"]).name: d["file"] for d in lesson.downloads if d.get("file")}
     if name not in declared or name in (".", "..") or "/" in name or "\\" in name:
-        raise missing
+        raise missing()
     content = get_settings().content_dir.resolve()
     folder = (content.parent / lesson.source_path).resolve()
     path = (folder / declared[name]).resolve()
     if not folder.is_relative_to(content) or not path.is_relative_to(folder) or not path.is_file():
-        raise missing
+        raise missing()
     return path
