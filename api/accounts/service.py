@@ -267,15 +267,17 @@ def request_email_change(session: Session, user: User, new_email: str, current_p
 def confirm_email_change(session: Session, raw: str) -> User:
     token = _consume_token(session, raw, TokenPurpose.change_email)
     user = get(session, token.user_id)
-    taken = Conflict("Another account already uses that email address.", code="email_taken")
+    def taken() -> Conflict:  # made only when raised: a business error marks the request failed
+        return Conflict("Another account already uses that email address.", code="email_taken")
+
     if token.new_email is None or get_by_email(session, token.new_email):
-        raise taken
+        raise taken()
     with unique_guard(session) as guard:
         user.email = token.new_email
         user.email_verified_at = utcnow()
         user.updated_at = utcnow()
     if guard.duplicate:  # taken a moment ago by a request running alongside this one
-        raise taken
+        raise taken()
     # Links mailed before the change (to the old address, or to another new one) stop working.
     _end_other_tokens(session, user, set(TokenPurpose), keep=token)
     return user

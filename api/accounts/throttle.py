@@ -25,9 +25,8 @@ from sqlmodel import Session, col, select
 
 from api.accounts.models import LoginAttempt, User
 from api.core.config import get_settings
-from api.core.db import utcnow
+from api.core.db import independent_session, utcnow
 from api.core.errors import TooManyRequests
-from api.core.own_transaction import own_transaction
 
 
 @dataclass(frozen=True)
@@ -86,8 +85,9 @@ def _refuse_if_over(tx: Session, email: str, ip: str) -> None:
 
 def reserve(session: Session, email: str, ip: str) -> Slot:
     """Take a slot for one log-in attempt (`email` already normalised), committed on its own, or
-    raise 429. Call it before `session` has begun its transaction (see own_transaction)."""
-    with own_transaction(session) as tx:
+    raise 429. Call it before `session` has begun its transaction, so that on SQLite too it gets a
+    connection of its own and holds no lock while the password is checked (see independent_session)."""
+    with independent_session() as tx:
         _serialise(tx, email, ip)
         attempt = LoginAttempt(email=email, ip=ip, succeeded=False)
         tx.add(attempt)

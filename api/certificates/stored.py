@@ -18,6 +18,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from api.certificates import signing, statuslist
@@ -25,6 +27,7 @@ from api.certificates.dataintegrity import single_proof
 from api.certificates.models import Certificate, CertificateStatus, StatusList, StatusPurpose
 from api.certificates.schema import schema_digest
 from api.certificates.verify import Check, VerificationResult, check_validity
+from api.core.db import durable
 
 # The checks that depend only on the credential and the issuer's published key.
 CRYPTOGRAPHIC = ("well-formed", "schema", "vocabulary", "proof type", "verification method", "signature",
@@ -79,9 +82,12 @@ def _still_holds(cert: Certificate) -> bool:
 def cryptographic_checks(session: Session, cert: Certificate) -> list[Check]:
     """The stored checks, recorded again first if what they depended on has changed."""
     if not _still_holds(cert):
-        cert.verification = record(cert.credential)
-        session.add(cert)
-        session.flush()
+        # A record of work done, not a change a viewer makes: it is written on its own (durable), so a
+        # verify page (a GET, a read-only transaction) can keep it, and the object is updated in place.
+        result = record(cert.credential)
+        durable(lambda s: s.exec(update(Certificate).where(col(Certificate.id) == cert.id)
+                                 .values(verification=result)), session)
+        set_committed_value(cert, "verification", result)
     return [Check(c["name"], c["status"], c["reason"]) for c in cert.verification["checks"]]
 
 

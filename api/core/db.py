@@ -22,7 +22,7 @@ from typing import Annotated, Any, TypeVar
 import anyio
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -273,7 +273,11 @@ def independent_session() -> Iterator[Session]:
     (insert a row, bump a counter) and must not touch rows the request itself has locked or made."""
     uow = unit_of_work.current()
     session = uow.session if uow is not None else None
-    if session is None or not uow.durable_in_session:
+    # A request session that has not begun its transaction holds no lock yet (SQLite's write lock
+    # included), so a connection of its own is safe there too: e.g. log-in throttling, which records
+    # the attempt before the request touches the database.
+    alone = session is not None and not session.in_transaction() and not isinstance(session.get_bind(), Connection)
+    if session is None or not uow.durable_in_session or alone:
         with Session(get_engine(), expire_on_commit=False) as own:
             try:
                 yield own

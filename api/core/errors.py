@@ -20,6 +20,10 @@ from api.core import unit_of_work
 
 
 class CadreError(Exception):
+    """A refusal the caller must hear about. Constructing one marks the request's unit of work as
+    refused (api/core/unit_of_work.py), so it rolls back whichever layer turns it into a page: make one
+    only to raise it, and never raise one that the code itself catches and carries on from."""
+
     status_code = 400
     code = "bad_request"
 

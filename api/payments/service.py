@@ -312,13 +312,20 @@ def _reserve_code(session: Session, order: Order, q: Quote, user: User, provider
 
 def close_checkout(session: Session, order: Order, provider: PaymentProvider, note: str) -> None:
     """Close an open checkout and let go of its code (an older tab, an expired session)."""
+    if not _try_close(session, order, provider, note):
+        raise PaymentInProgress(f"A payment for {order.public_id} is already on its way; wait a minute, then "
+                                "check /billing.")
+
+
+def _try_close(session: Session, order: Order, provider: PaymentProvider, note: str) -> bool:
+    """close_checkout, answering False when the provider will not close it (a payment is on its way).
+    It raises no business error for that: constructing one marks the whole request as refused."""
     was_open = order.status == OrderStatus.pending.value
     try:
         if order.provider == provider.name:  # one made under another configuration has nothing to close here
             provider.expire_checkout(session, order)
-    except ProviderError as exc:
-        raise PaymentInProgress(f"A payment for {order.public_id} is already on its way; wait a minute, then "
-                                "check /billing.") from exc
+    except ProviderError:
+        return False
     session.refresh(order)
     # The offline provider's expired event has already closed it (as "Checkout expired."): say why.
     if order.status == OrderStatus.pending.value or (was_open and order.status == OrderStatus.expired.value):
@@ -330,6 +337,7 @@ def close_checkout(session: Session, order: Order, provider: PaymentProvider, no
                 session.add(p)
         codes.set_redemption(session, order.id, RedemptionStatus.released)
         session.flush()
+    return True
 
 
 def close_open_checkouts(session: Session, user_id: int, programme_id: int, note: str,
@@ -340,9 +348,7 @@ def close_open_checkouts(session: Session, user_id: int, programme_id: int, note
     order = open_order(session, user_id, programme_id)
     if order is None or order.status != OrderStatus.pending.value:
         return []
-    try:
-        close_checkout(session, order, provider or get_provider(), note=note)
-    except PaymentInProgress:
+    if not _try_close(session, order, provider or get_provider(), note=note):
         log.info("open checkout left to the refund", extra={"order": order.public_id})
         return []
     return [order]
@@ -510,11 +516,8 @@ def sweep(session: Session, provider: PaymentProvider | None = None) -> dict[str
                                              col(Order.expires_at) < now - timedelta(minutes=5))).all()
     expired = 0
     for order in stale:
-        try:
-            close_checkout(session, order, provider, note="Checkout expired.")
+        if _try_close(session, order, provider, note="Checkout expired."):
             expired += 1
-        except Conflict:
-            continue
     failing = session.exec(select(Order).join(Payment, col(Payment.order_id) == col(Order.id)).where(
         Payment.status == PaymentStatus.failed.value, col(Order.suspended_for).is_(None)).distinct()).all()
     suspended = sum(1 for order in failing if lifecycle.apply_grace(session, order, now))

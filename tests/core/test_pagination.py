@@ -169,7 +169,8 @@ def test_a_changed_or_broken_cursor_is_a_400_not_a_500(client, admin, rows, make
     for bad in ("garbage", "%00", "WyJ", *tampered):
         r = client.get(f"/admin/users?after={bad}")
         assert r.status_code == 400, (bad, r.status_code)
-        assert "page link is not valid" in r.text
+        # A NUL byte is refused for the whole app before the page sees it (api/core/middleware.py).
+        assert ("page link is not valid" if bad != "%00" else "NUL") in r.text, bad
     assert client.get("/admin/users?after=x&before=y").status_code == 400
     assert client.get("/admin/users?after=" + "A" * 700).status_code == 422
     for path in ("/admin/enrolments", "/coach/progress", "/admin/orders", "/admin/codes", "/admin/certificates"):
