@@ -152,5 +152,5 @@ def enrol_panel(session: Session, user: User | None, slug: str) -> EnrolPanel:
     missing = enrolment_service.missing_prerequisites(session, user.id, programme)
     if missing:
         return EnrolPanel("missing_prerequisites", programme, free, enrolment, missing=missing,
-                          message=enrolment_service.PrerequisiteMissing(missing, programme).message)
+                          message=enrolment_service.prerequisite_message(missing, programme))
     return EnrolPanel("free" if free else "paid", programme, free, enrolment)

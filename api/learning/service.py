@@ -7,6 +7,7 @@ Flushes, never commits. Other domains (payments, organisations) call `enrol`, `s
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import NamedTuple
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -26,9 +27,7 @@ class PrerequisiteMissing(Forbidden):
 
     def __init__(self, missing: list[Programme], programme: Programme):
         self.missing = missing
-        names = ", ".join(f"{p.display_title} ({p.code})" for p in missing)
-        super().__init__(f"{programme.display_title} expects you to hold {names} first. "
-                         f"Start with {missing[0].display_title}, then come back to this level.")
+        super().__init__(prerequisite_message(missing, programme))
 
 
 class NotEnrolled(Forbidden):
@@ -36,8 +35,7 @@ class NotEnrolled(Forbidden):
 
     def __init__(self, programme: Programme, message: str | None = None, *, code: str | None = None):
         self.programme = programme
-        super().__init__(message or f"You are not enrolled in {programme.display_title} ({programme.code}). "
-                                    f"See the programme page to enrol.", code=code)
+        super().__init__(message or not_enrolled_message(programme), code=code)
 
 
 def holds_accreditation(session: Session, user_id: int, programme_ids: list[int]) -> set[int]:
@@ -128,19 +126,39 @@ def has_access(enrolment: Enrolment | None) -> bool:
     return enrolment.access_until is None or enrolment.access_until > utcnow()
 
 
-def access_problem(enrolment: Enrolment | None, programme: Programme) -> NotEnrolled | None:
-    """Why this enrolment gives no access right now (None when it does), as the error to raise."""
+class AccessProblem(NamedTuple):
+    """Why an enrolment gives no access right now: the words and the error code. Plain data, so a
+    page can show it without making the error (which would mark its request refused)."""
+
+    message: str | None
+    code: str | None
+
+    def error(self, programme: Programme) -> NotEnrolled:
+        return NotEnrolled(programme, self.message, code=self.code)
+
+
+def access_problem(enrolment: Enrolment | None, programme: Programme) -> AccessProblem | None:
+    """Why this enrolment gives no access right now (None when it does)."""
     if has_access(enrolment):
         return None
     if enrolment is not None and enrolment.status == EnrolmentStatus.suspended.value:
-        return NotEnrolled(programme, f"Your access to {programme.display_title} is paused"
-                                      f"{': ' + enrolment.status_reason if enrolment.status_reason else ''}. "
-                                      "Your progress is kept; contact us to restore it.", code="enrolment_suspended")
+        return AccessProblem(f"Your access to {programme.display_title} is paused"
+                             f"{': ' + enrolment.status_reason if enrolment.status_reason else ''}. "
+                             "Your progress is kept; contact us to restore it.", "enrolment_suspended")
     if enrolment is not None and enrolment.status in (EnrolmentStatus.active.value, EnrolmentStatus.completed.value):
-        return NotEnrolled(programme, f"Your access to {programme.display_title} ended on "
-                                      f"{enrolment.access_until:%-d %B %Y}. Your progress is kept.",
-                           code="access_expired")
-    return NotEnrolled(programme)
+        return AccessProblem(f"Your access to {programme.display_title} ended on "
+                             f"{enrolment.access_until:%-d %B %Y}. Your progress is kept.", "access_expired")
+    return AccessProblem(not_enrolled_message(programme), None)
+
+
+def not_enrolled_message(programme: Programme) -> str:
+    return f"You are not enrolled in {programme.display_title} ({programme.code}). See the programme page to enrol."
+
+
+def prerequisite_message(missing: list[Programme], programme: Programme) -> str:
+    names = ", ".join(f"{p.display_title} ({p.code})" for p in missing)
+    return (f"{programme.display_title} expects you to hold {names} first. "
+            f"Start with {missing[0].display_title}, then come back to this level.")
 
 
 def require_access(session: Session, user_id: int, programme: Programme, *, lock: bool = False) -> Enrolment:
@@ -153,7 +171,7 @@ def require_access(session: Session, user_id: int, programme: Programme, *, lock
     enrolment = session.exec(query).first()
     problem = access_problem(enrolment, programme)
     if problem:
-        raise problem
+        raise problem.error(programme)
     return enrolment
 
 
