@@ -191,13 +191,15 @@ def test_twenty_checkouts_at_once_by_one_learner_leave_one_open_order(pg):
         s.commit()
     app = create_app()
 
-    def post(_: int) -> tuple[int, dict]:
-        client = TestClient(app, base_url="http://testserver", raise_server_exceptions=False)
-        r = client.post("/api/v1/payments/checkout", json={"programme": "acxs", "offer": "full", "code": text},
-                        headers={"Authorization": f"Bearer {raw}"})
-        return r.status_code, r.json()
+    # One client, so one event loop as in a served process: its session slots then bound how many
+    # requests hold connections at once (a loop per request would let twenty past them).
+    with TestClient(app, base_url="http://testserver", raise_server_exceptions=False) as client:
+        def post(_: int) -> tuple[int, dict]:
+            r = client.post("/api/v1/payments/checkout", json={"programme": "acxs", "offer": "full", "code": text},
+                            headers={"Authorization": f"Bearer {raw}"})
+            return r.status_code, r.json()
 
-    results = _in_threads(20, post)
+        results = _in_threads(20, post)
     statuses = sorted(status for status, _ in results)
     assert set(statuses) <= {200, 201, 409}, results
     assert statuses.count(201) == 1
