@@ -64,19 +64,28 @@ def enrol(session: Session, *, user_id: int, programme_id: int, source: Enrolmen
           reference: str | None = None, access_days: int | None = None, check_prerequisites: bool = True,
           granted_by_id: int | None = None) -> Enrolment:
     """Give a learner access. Idempotent per (learner, programme): an existing active or completed
-    enrolment is returned unchanged; a cancelled or suspended one is reactivated."""
+    enrolment with access is returned unchanged, one whose access ran out gets the new access, and a
+    cancelled or suspended one is reactivated."""
     programme = session.get(Programme, programme_id)
     if programme is None:
         raise NotFound("No such programme.")
     existing = get_enrolment(session, user_id, programme_id)
+    now = utcnow()
+    until = now + timedelta(days=access_days) if access_days else None
     if existing and existing.status in (EnrolmentStatus.active.value, EnrolmentStatus.completed.value):
+        if has_access(existing):
+            return existing
+        # Their access ran out and they bought (or were given) it again: the new access starts now. A
+        # completed enrolment stays completed; the ladder was passed the first time.
+        existing.source, existing.reference, existing.access_until = source.value, reference, until
+        existing.granted_by_id, existing.updated_at = granted_by_id, now
+        session.add(existing)
+        session.flush()
         return existing
     if check_prerequisites:
         missing = missing_prerequisites(session, user_id, programme)
         if missing:
             raise PrerequisiteMissing(missing, programme)
-    now = utcnow()
-    until = now + timedelta(days=access_days) if access_days else None
     if existing:
         existing.status = EnrolmentStatus.active.value
         existing.source, existing.reference, existing.access_until = source.value, reference, until

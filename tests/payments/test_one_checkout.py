@@ -205,3 +205,32 @@ def test_a_refund_that_fails_halfway_leaves_nothing_of_itself(client, browser, m
     assert [p.amount_refunded for p in db.exec(select(Payment).where(Payment.order_id == order.id))] == [0] * 4
     assert db.exec(select(func.count()).select_from(WebhookEvent)).one() == events_before
     assert learning_service.get_enrolment(db, buyer.id, order.programme_id).status == "active"
+
+
+def test_buying_again_after_access_ran_out_gives_access_again(client, learner, db, send_event, mailbox):
+    """A learner whose time-limited access ended may buy the programme again: the payment is not
+    refunded as a duplicate and their place opens again, with its progress."""
+    from datetime import timedelta
+
+    from api.core.db import utcnow
+
+    programme = catalog_service.get_by_slug(db, "acxs")
+    old = learning_service.enrol(db, user_id=learner.id, programme_id=programme.id,
+                                 source=EnrolmentSource.admin_grant, access_days=30)
+    old.access_until = utcnow() - timedelta(days=1)
+    db.add(old)
+    db.commit()
+    assert not learning_service.has_access(learning_service.get_enrolment(db, learner.id, programme.id))
+
+    opened = _checkout(client)
+    assert opened.status_code == 201, opened.text
+    order = service.get_order(db, opened.json()["order"]["id"])
+    assert send_event("checkout.session.completed", checkout_object(order, payment_intent="pi_again")).json()[
+        "status"] == "processed"
+    db.refresh(order)
+    assert order.status == "paid" and order.amount_refunded == 0
+    enrolment = learning_service.get_enrolment(db, learner.id, programme.id)
+    db.refresh(enrolment)
+    assert learning_service.has_access(enrolment) and enrolment.reference == order.public_id
+    assert [m for m in mailbox.to(learner.email) if "receipt" in m["Subject"].lower()]
+    assert client.get("/learn/acxs", follow_redirects=False).status_code in (200, 303)
