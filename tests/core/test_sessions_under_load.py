@@ -35,7 +35,9 @@ def start_server(extra_env: dict[str, str] | None = None, log_path=None):
     env.update({"CADRE_PORT": str(port), "CADRE_HOST": "127.0.0.1", "CADRE_BASE_URL": f"http://127.0.0.1:{port}"})
     env.update(extra_env or {})
     log = open(log_path, "w") if log_path else subprocess.DEVNULL  # noqa: SIM115 - closed by stop_server
-    proc = subprocess.Popen([sys.executable, "-m", "api.cli", "serve"], env=env, cwd=ROOT, stdout=log,
+    # --no-worker: this server shares the suite's database, whose outbox and scheduled runs belong to
+    # the tests that made them.
+    proc = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--no-worker"], env=env, cwd=ROOT, stdout=log,
                             stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
