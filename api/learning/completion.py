@@ -5,8 +5,10 @@
 Rule: every requirement the programme declares in `completion` must be met:
 - `lessons: all`: every current lesson is marked complete;
 - `knowledge_checks: all`: every current knowledge check has a passed attempt;
-- `assessments: all`: not satisfiable yet (practical assessments are not built), so a programme that
-  declares it does not complete here.
+- any other key (`assessments`, `attendance`, ...) is answered by the domain that owns it, through
+  requirements.REQUIREMENTS ("module:function", imported when first needed, so learning imports none of
+  those domains and no import circle can start here). A key nobody answers keeps the programme from
+  completing, so a rule can never be met by accident.
 A programme with nothing to study never completes. Completion is permanent: content added later
 lowers the percentage shown but does not un-complete anyone.
 """
@@ -26,6 +28,7 @@ from api.outbox.models import DomainEvent
 PROGRAMME_COMPLETED = "programme.completed"
 
 
+
 def outstanding(progress: Progress) -> list[str]:
     """What completion still needs, in words a learner understands; empty when it is met."""
     rule = progress.rule
@@ -36,8 +39,7 @@ def outstanding(progress: Progress) -> list[str]:
     if rule.get("knowledge_checks") == "all" and progress.checks_passed < progress.checks_total:
         n = progress.checks_total - progress.checks_passed
         needs.append(f"{n} knowledge check{'s' if n != 1 else ''} to pass")
-    if rule.get("assessments") == "all":
-        needs.append("the practical assessment (submissions open soon)")
+    needs.extend(progress.external)
     if progress.total == 0 and not needs:
         needs.append("lessons, which are being prepared")
     return needs

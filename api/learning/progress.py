@@ -9,10 +9,12 @@ The formula (one place, `summarise`):
   at it passed.
 - percent = floor(100 * done counted items / counted items), per module and per programme. It is
   rounded down so 100% only ever means everything is done. 0 items: 0%.
-- `assessments: all` is not counted in the percentage (practical assessments are marked elsewhere and
-  do not exist yet); it keeps the programme from completing (see completion.py).
+- Other keys (`assessments`, `attendance`) are not counted in the percentage: the domains that own
+  them say what is still needed (`Progress.external`, filled by requirements.external_needs), and that
+  keeps the programme from completing (see completion.py).
 
-A fixed number of queries for any number of programmes, modules and lessons: `load` runs five.
+A fixed number of queries for any number of programmes, modules and lessons: `load` runs five, plus
+one per other requirement kind in the rules (never per programme).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from api.catalog.models import KnowledgeCheck, Lesson, Module, Programme
+from api.learning import requirements
 from api.learning.models import KnowledgeCheckAttempt, LessonCompletion
 
 LESSON = "lesson"
@@ -109,6 +112,8 @@ class Progress(_Counted):
     programme: Programme
     rule: dict[str, Any]
     modules: list[ModuleProgress] = field(default_factory=list)
+    # what requirements owned by other domains still need (see requirements.REQUIREMENTS)
+    external: list[str] = field(default_factory=list)
 
     @property
     def items(self) -> list[Item]:
@@ -205,6 +210,14 @@ def load(session: Session, user_id: int | None, programmes: list[Programme]) -> 
                                            passed_checks.get(cid)))
     for mp in modules.values():
         mp.items.sort(key=lambda i: (i.position, i.kind, i.slug))
+    if user_id is not None:
+        for pid, needs in requirements.external_needs(session, user_id, programmes).items():
+            if pid in result:
+                result[pid].external = needs
+    else:
+        for p in programmes:
+            result[p.id].external = [k.replace("_", " ") for k in (p.completion or {})
+                                     if k not in requirements.BUILT_IN]
     return result
 
 

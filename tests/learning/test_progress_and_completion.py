@@ -149,7 +149,7 @@ def test_a_declared_assessment_keeps_the_programme_from_completing(client, db, m
     study_everything(client, db, "acxp", outline("acxp"))
     p = client.get("/api/v1/learning/programmes/acxp/progress").json()
     assert p["percent"] == 100 and p["status"] == "active"
-    assert p["outstanding"] == ["the practical assessment (submissions open soon)"]
+    assert p["outstanding"] == ["assessments (not available yet)"]
     db.refresh(e)
     assert e.completed_at is None and _events(db, user.id) == []
 
