@@ -64,6 +64,34 @@ class StaleState(Conflict):
     code = "state_changed"
 
 
+def _apply(session: Session, submission: Submission, to: State, frm: State, actor: Any, action: str | None,
+           reason: str | None, data: dict[str, Any] | None, where: Any, changes: dict[str, Any]) -> bool:
+    now = utcnow()
+    values = {**changes, "state": to.value, "version": Submission.version + 1, "updated_at": now}
+    stmt = (update(Submission)
+            .where(Submission.id == submission.id, Submission.state == frm.value,
+                   Submission.version == submission.version)
+            .values(**values).execution_options(synchronize_session=False))
+    if where is not None:
+        stmt = stmt.where(where)
+    if session.execute(stmt).rowcount != 1:
+        return False
+    session.refresh(submission)
+    audit.record(session, submission, actor, action or to.value, frm.value, to.value, reason, data)
+    return True
+
+
+def try_transition(session: Session, submission: Submission, to_state: State | str, actor: Any, *,
+                   action: str | None = None, reason: str | None = None, data: dict[str, Any] | None = None,
+                   where: Any = None, **changes: Any) -> bool:
+    """As `transition`, but a refused edge or a lost race is a plain False (no error is made, so the
+    request is not marked refused): for callers that try the next candidate ("mark next")."""
+    if not allowed(submission.state, to_state):
+        return False
+    return _apply(session, submission, State(to_state), State(submission.state), actor, action, reason, data,
+                  where, changes)
+
+
 def transition(session: Session, submission: Submission, to_state: State | str, actor: Any, *,
                action: str | None = None, reason: str | None = None, data: dict[str, Any] | None = None,
                where: Any = None, **changes: Any) -> Submission:
@@ -77,18 +105,7 @@ def transition(session: Session, submission: Submission, to_state: State | str, 
     if to not in EDGES[frm]:
         raise Conflict(f"This submission is {LEARNER_WORDS.get(frm, frm.value)}; it cannot be moved to "
                        f"'{to.value.replace('_', ' ')}' from here.", code="transition_not_allowed")
-    now = utcnow()
-    values = {**changes, "state": to.value, "version": Submission.version + 1, "updated_at": now}
-    stmt = (update(Submission)
-            .where(Submission.id == submission.id, Submission.state == frm.value,
-                   Submission.version == submission.version)
-            .values(**values).execution_options(synchronize_session=False))
-    if where is not None:
-        stmt = stmt.where(where)
-    result = session.execute(stmt)
-    if result.rowcount != 1:
+    if not _apply(session, submission, to, frm, actor, action, reason, data, where, changes):
         raise StaleState("Someone else changed this submission a moment ago; nothing was changed. "
                          "Reload the page to see where it stands now.")
-    session.refresh(submission)
-    audit.record(session, submission, actor, action or to.value, frm.value, to.value, reason, data)
     return submission

@@ -436,6 +436,13 @@ def _cross_check(cat: Catalogue, r: _Reader) -> None:
                  for m in t.modules for i in m.items]
         dup(items + [(b.slug, path) for b, path in t.briefs], "lesson, check or brief slug")
         dup([(o.slug, t.path) for o in p.offers], "offer slug")
+        # Accreditation rests on judged practical work: no programme completes on lessons alone.
+        if p.completion.assessments != "all":
+            r.problems.append(f"{t.path}: completion.assessments: must be 'all' (a programme is never "
+                              "completed by lessons alone; declare its briefs in assessments/)")
+        elif not t.briefs:
+            r.problems.append(f"{t.path}: completion.assessments: 'all' but the programme has no brief "
+                              "in its assessments/ folder")
         for i, code in enumerate(p.prerequisites):
             if code not in codes:
                 r.problems.append(f"{t.path}: prerequisites.{i}: no programme has code '{code}'")
