@@ -58,6 +58,25 @@ def capacity(session: Session, coach_id: int, *, lock: bool = False) -> CoachCap
     return session.exec(query).one()
 
 
+def caps_of(session: Session, coach_ids: list[int]) -> dict[int, tuple[int, bool]]:
+    """(max_open, accepting) per coach, read-only (defaults for a coach without a row yet)."""
+    out = {cid: (DEFAULT_CAP, True) for cid in coach_ids}
+    if coach_ids:
+        for row in session.exec(select(CoachCapacity).where(col(CoachCapacity.coach_id).in_(coach_ids))).all():
+            out[row.coach_id] = (row.max_open, row.accepting)
+    return out
+
+
+def set_capacity(session: Session, coach: User, max_open: int, accepting: bool) -> CoachCapacity:
+    if not 0 <= max_open <= 500:
+        raise Conflict("A coach's cap is between 0 and 500 open submissions.", code="bad_cap")
+    row = capacity(session, coach.id, lock=True)
+    row.max_open, row.accepting, row.updated_at = max_open, accepting, utcnow()
+    session.add(row)
+    session.flush()
+    return row
+
+
 def open_counts(session: Session, coach_ids: list[int]) -> dict[int, int]:
     if not coach_ids:
         return {}

@@ -150,6 +150,10 @@ def save_draft(session: Session, sub: Submission, user: User, *, text: str | Non
     return sub
 
 
+def programme_and_brief(session: Session, sub: Submission) -> tuple[Programme, AssessmentBrief]:
+    return session.get(Programme, sub.programme_id), session.get(AssessmentBrief, sub.brief_id)
+
+
 def brief_settings(session: Session, sub: Submission) -> dict:
     brief = session.get(AssessmentBrief, sub.brief_id)
     return dict(brief.settings or {})

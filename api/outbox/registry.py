@@ -26,6 +26,7 @@ CONSUMERS: dict[str, list[str]] = {
     "instalment.settled": ["api.certificates.consumers:on_instalment_settled"],
     # assessments
     "assessment.released": ["api.learning.consumers:recheck_completion"],
+    "assessment.file_removed": ["api.assessments.files:on_file_removed"],
 }
 
 
