@@ -2,7 +2,7 @@
 jobs run on a schedule. Functions are named "module:function" and imported when first needed, so
 this file imports no domain (and no import circle can start here).
 
-Later: cohorts' waitlist offers and session reminders, assessments' `assessment.released`, webhooks out.
+Later: cohorts' waitlist offers and session reminders, webhooks out.
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ CONSUMERS: dict[str, list[str]] = {
     "programme.completed": ["api.certificates.consumers:on_programme_completed"],
     "instalment.overdue": ["api.certificates.consumers:on_instalment_overdue"],
     "instalment.settled": ["api.certificates.consumers:on_instalment_settled"],
+    # assessments
+    "assessment.released": ["api.learning.consumers:recheck_completion"],
+    "assessment.file_removed": ["api.assessments.files:on_file_removed"],
 }
 
 
@@ -45,6 +48,8 @@ JOBS: list[Job] = [
         "email holders 90 and 30 days before expiry (`cadre certificates remind`)"),
     Job("payments.instalment_reminders", timedelta(hours=1), "api.outbox.jobs:instalment_reminders",
         "email learners 3 days before an instalment is taken"),
+    Job("assessments.marking_reminders", timedelta(hours=1), "api.assessments.queue:send_reminders",
+        "email coaches 2 days before marking is due, and once when it is overdue"),
     Job("outbox.purge", timedelta(days=1), "api.outbox.jobs:outbox_purge",
         "delete delivered messages older than CADRE_WORKER_KEEP_DAYS"),
 ]

@@ -2,7 +2,7 @@
 after an attempt that did not pass.
 
 Revision ID: 0007_review
-Revises: 0006_acct
+Revises: 0007_assess
 Create Date: 2026-12-01 16:50:00
 """
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0007_review'
-down_revision: str | Sequence[str] | None = '0006_acct'
+down_revision: str | Sequence[str] | None = '0007_assess'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
