@@ -5,7 +5,8 @@ someone else's is 404. Every form works without JavaScript."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request, UploadFile
+from fastapi import APIRouter, Depends, Request
+from starlette.datastructures import UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 
 from api.accounts.deps import CurrentUser, optional_user
@@ -14,6 +15,7 @@ from api.assessments.deps import OwnSubmission
 from api.catalog import service as catalog_service
 from api.core.db import SessionDep, Writes
 from api.core.errors import CadreError, NotFound
+from api.core.middleware import UploadBody
 from api.core.security import csrf_protect
 from api.core.templates import redirect, render
 from api.learning import service as enrolment_service
@@ -61,7 +63,7 @@ def learner_page(request: Request, slug: str, brief_slug: str, user: CurrentUser
     return _page(request, session, user, programme, brief)
 
 
-@router.post("/learn/{slug}/assessments/{brief_slug}/draft")
+@router.post("/learn/{slug}/assessments/{brief_slug}/draft", dependencies=[UploadBody])
 async def save_draft(request: Request, slug: str, brief_slug: str, user: CurrentUser, session: SessionDep):
     form = await request.form()
     text = form.get("text") if isinstance(form.get("text"), str) else None

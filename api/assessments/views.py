@@ -69,6 +69,8 @@ class LearnerPage:
     next_step: submissions.NextStep
     zone: str
     zones: list[str]
+    deadline: str = ""
+    types_text: str = ""
 
     @property
     def current(self) -> AttemptView | None:
@@ -98,9 +100,18 @@ def learner_page(session: Session, user: User, programme: Programme, brief: Asse
     files = submissions.files_of(session, [s.id for s in subs])
     version = rubrics.current(session, brief)
     draft = subs[-1] if subs and subs[-1].state == State.draft.value else None
-    return LearnerPage(programme, brief, dict(brief.settings or {}), criteria_view(version) if version else [], version,
+    step = submissions.next_step(brief, subs)
+    settings = dict(brief.settings or {})
+    return LearnerPage(programme, brief, settings, criteria_view(version) if version else [], version,
                        [attempt_view(session, s, files[s.id], zone, show_marks=True) for s in subs], draft,
-                       submissions.next_step(brief, subs), zone, times.common_zones())
+                       step, zone, times.common_zones(), times.show(step.deadline_at, zone),
+                       types_text(((settings.get("files") or {}).get("types")) or []))
+
+
+def types_text(types: list[str]) -> str:
+    from api.core import filetypes
+
+    return filetypes.describe(types) if types else ""
 
 
 @dataclass

@@ -37,3 +37,27 @@ def acxp_brief(db):
 
     p = catalog_service.get_by_slug(db, "acxp")
     return submissions.briefs_for(db, [p.id])[p.id][0]
+
+
+@pytest.fixture(autouse=True)
+def _uploads_in_tmp(tmp_path, monkeypatch):
+    """Uploaded files land in this test's own folder (local storage), never in var/."""
+    from api.core.config import get_settings
+
+    monkeypatch.setattr(get_settings(), "uploads_dir", tmp_path / "uploads")
+
+
+PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+
+
+@pytest.fixture
+def as_user(client, login):
+    """Switch the test client to a person (cookie session through the login API)."""
+
+    def do(user):
+        client.cookies.clear()
+        token = login(user.email)
+        client.cookies.set("cadre_session", token)
+        return client
+
+    return do
