@@ -137,11 +137,15 @@ class Question(_Strict):
         return self
 
 
+DEFAULT_CHECK_ATTEMPTS = 3  # a check always has a limit: with unlimited tries, any check is passed by trying
+
+
 class QuizFile(_Strict):
     slug: Slug
     title: Text
     pass_mark: int = Field(ge=0, le=100)
-    max_attempts: int | None = Field(default=None, ge=1)
+    max_attempts: int = Field(default=DEFAULT_CHECK_ATTEMPTS, ge=1, le=10)
+    retry_after_minutes: int = Field(default=0, ge=0, le=7 * 24 * 60)  # the wait after an attempt not passed
     questions: list[Question] = Field(min_length=1)
 
 

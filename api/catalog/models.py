@@ -106,7 +106,8 @@ class KnowledgeCheck(SQLModel, table=True):
     slug: str = Field(max_length=80)
     title: str = Field(max_length=200)
     pass_mark: int
-    max_attempts: int | None = None
+    max_attempts: int = 3  # never unlimited (content/README.md)
+    retry_after_minutes: int = 0  # the wait before another attempt after one not passed
     # Questions with their right answers: scored on the server, never sent to a page before submitting.
     questions: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     position: int

@@ -156,6 +156,7 @@ def _sync_children(session: Session, up: _Upserter, tree, prog: Programme) -> No
                 up.put(KnowledgeCheck, checks, q.slug, {
                     "programme_id": pid, "module_id": mrow.id, "slug": q.slug, "title": q.title,
                     "pass_mark": q.pass_mark, "max_attempts": q.max_attempts,
+                    "retry_after_minutes": q.retry_after_minutes,
                     "questions": [qq.model_dump() for qq in q.questions], "position": ipos,
                     "source_path": item.path,
                 }, f"{code}/{q.slug}")

@@ -1,14 +1,21 @@
 """Knowledge checks: questions without their answers before submitting, scoring on the server,
-per-question feedback after, an attempt history and an optional attempt limit.
+per-question feedback after, an attempt history, an attempt limit and an optional wait.
 
 Scoring: a question is right only when exactly the correct options are chosen (for a multiple-choice
 question: all of the correct ones and none of the others; no partial credit). score_percent =
 floor(100 * right / questions); the attempt passes when score_percent >= the check's pass mark.
+
+A check keeps its value: every check has an attempt limit (`max_attempts`, 3 unless the content says
+otherwise, never unlimited), an optional wait after an attempt that did not pass
+(`retry_after_minutes`), and the correct answers and explanations are shown only once the learner has
+passed or has used the last attempt. Before that, feedback says which questions were right, not what
+the right answers are.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
@@ -18,6 +25,7 @@ from sqlmodel import Session, col, select
 from api.accounts.models import User
 from api.catalog import service as catalog_service
 from api.catalog.models import KnowledgeCheck, Programme
+from api.core.db import utcnow
 from api.core.errors import Conflict, Invalid, NotFound
 from api.learning import completion, progress
 from api.learning import service as enrolment_service
@@ -73,9 +81,15 @@ def score(marks: list[bool]) -> int:
     return sum(marks) * 100 // len(marks) if marks else 0
 
 
-def feedback(check: KnowledgeCheck, attempt: KnowledgeCheckAttempt) -> list[dict[str, Any]] | None:
-    """Per question after submitting: right or not, what was chosen, the correct options and the
-    explanation. None when the check's questions have changed since this attempt."""
+def reveals_answers(check: KnowledgeCheck, attempts: list[KnowledgeCheckAttempt]) -> bool:
+    """The correct answers and explanations are shown after a pass, or once the last attempt is used."""
+    return any(a.passed for a in attempts) or len(attempts) >= check.max_attempts
+
+
+def feedback(check: KnowledgeCheck, attempt: KnowledgeCheckAttempt, reveal: bool) -> list[dict[str, Any]] | None:
+    """Per question after submitting: right or not and what was chosen; with `reveal`, also the correct
+    options and the explanation (withheld, as None, until then). None when the check's questions have
+    changed since this attempt."""
     if len(check.questions) != len(attempt.answers):
         return None
     out = []
@@ -83,11 +97,35 @@ def feedback(check: KnowledgeCheck, attempt: KnowledgeCheckAttempt) -> list[dict
         answer = correct_options(q)
         out.append({
             "index": qi, "prompt": q["prompt"], "kind": q.get("kind", "single"), "correct": right,
-            "chosen": chosen, "answer": answer, "explanation": q.get("explanation", ""),
-            "options": [{"index": oi, "text": o["text"], "chosen": oi in chosen, "correct": oi in answer}
+            "chosen": chosen, "answer": answer if reveal else None,
+            "explanation": q.get("explanation", "") if reveal else None,
+            "options": [{"index": oi, "text": o["text"], "chosen": oi in chosen,
+                         "correct": (oi in answer) if reveal else None}
                         for oi, o in enumerate(q["options"])],
         })
     return out
+
+
+def next_attempt_at(check: KnowledgeCheck, attempts: list[KnowledgeCheckAttempt]) -> datetime | None:
+    """When the check's wait after an attempt that did not pass ends (None: no wait applies)."""
+    if not attempts or check.retry_after_minutes <= 0 or attempts[-1].passed:
+        return None
+    return attempts[-1].created_at + timedelta(minutes=check.retry_after_minutes)
+
+
+def _wait_words(minutes: int) -> str:
+    if minutes % 1440 == 0:
+        n, unit = minutes // 1440, "day"
+    elif minutes % 60 == 0:
+        n, unit = minutes // 60, "hour"
+    else:
+        n, unit = minutes, "minute"
+    return f"{n} {unit}{'' if n == 1 else 's'}"
+
+
+def _until_words(moment: datetime, now: datetime) -> str:
+    minutes = max(1, -(-int((moment - now).total_seconds()) // 60))  # rounded up: never "in 0 minutes"
+    return f"in {_wait_words(minutes) if minutes < 120 else _wait_words(-(-minutes // 60) * 60)}"
 
 
 def attempts_of(session: Session, user_id: int, check_id: int) -> list[KnowledgeCheckAttempt]:
@@ -96,8 +134,8 @@ def attempts_of(session: Session, user_id: int, check_id: int) -> list[Knowledge
         .order_by(col(KnowledgeCheckAttempt.number))).all())
 
 
-def attempts_left(check: KnowledgeCheck, used: int) -> int | None:
-    return None if check.max_attempts is None else max(check.max_attempts - used, 0)
+def attempts_left(check: KnowledgeCheck, used: int) -> int:
+    return max(check.max_attempts - used, 0)
 
 
 @dataclass
@@ -114,12 +152,26 @@ class CheckView:
         return public_questions(self.check)
 
     @property
-    def attempts_left(self) -> int | None:
+    def attempts_left(self) -> int:
         return attempts_left(self.check, len(self.attempts))
 
     @property
     def passed(self) -> bool:
         return any(a.passed for a in self.attempts)
+
+    @property
+    def answers_revealed(self) -> bool:
+        return reveals_answers(self.check, self.attempts)
+
+    @property
+    def next_attempt_at(self) -> datetime | None:
+        """Set while the learner must wait before trying again."""
+        at = next_attempt_at(self.check, self.attempts)
+        return at if at is not None and at > utcnow() and self.attempts_left > 0 else None
+
+    @property
+    def wait_words(self) -> str:
+        return _wait_words(self.check.retry_after_minutes)
 
     @property
     def neighbours(self) -> tuple[progress.Item | None, progress.Item | None]:
@@ -142,22 +194,37 @@ class AttemptOutcome:
     programme: Programme
     check: KnowledgeCheck
     attempt: KnowledgeCheckAttempt
-    attempts_left: int | None
+    attempts_left: int
     programme_completed: bool
+    answers_revealed: bool
+    next_attempt_at: datetime | None
 
 
 def submit(session: Session, user: User, programme_slug: str, check_slug: str,
            answers: list[list[int]]) -> AttemptOutcome:
-    """Score an attempt on the server and keep it. 409 once the attempt limit is used up."""
+    """Score an attempt on the server and keep it. 409 once the attempt limit is used up, or while the
+    wait after an attempt that did not pass lasts (checked under the enrolment's row lock, with the
+    unique attempt number behind it, so racing submits cannot slip past either)."""
     programme = catalog_service.get_by_slug(session, programme_slug)
     check = get_check(session, programme, check_slug)
     enrolment = enrolment_service.require_access(session, user.id, programme, lock=True)
     used = session.exec(select(func.count(col(KnowledgeCheckAttempt.id))).where(
         KnowledgeCheckAttempt.user_id == user.id, KnowledgeCheckAttempt.check_id == check.id)).one()
-    if check.max_attempts is not None and used >= check.max_attempts:
+    if used >= check.max_attempts:
         raise Conflict(f"You have used all {check.max_attempts} attempts at “{check.title}”, so it cannot be "
-                       "taken again. Your earlier attempts and their feedback are still on the check's page.",
+                       "taken again. Your earlier attempts, and now the correct answers, are on the check's page.",
                        code="attempts_exhausted")
+    last = session.exec(select(KnowledgeCheckAttempt).where(
+        KnowledgeCheckAttempt.user_id == user.id, KnowledgeCheckAttempt.check_id == check.id)
+        .order_by(col(KnowledgeCheckAttempt.number).desc()).limit(1)).first()
+    now = utcnow()
+    allowed_at = next_attempt_at(check, [last] if last else [])
+    if allowed_at is not None and now < allowed_at:
+        raise Conflict(f"You can take “{check.title}” again from {allowed_at:%-d %B %Y, %H:%M} UTC "
+                       f"({_until_words(allowed_at, now)}). After an attempt that does not pass there is a "
+                       f"{_wait_words(check.retry_after_minutes)} wait: a good moment to go back over the lessons.",
+                       code="retry_later",
+                       headers={"Retry-After": str(max(1, int((allowed_at - now).total_seconds()) + 1))})
     cleaned = clean_answers(check, answers)
     marks = mark(check, cleaned)
     pct = score(marks)
@@ -173,7 +240,9 @@ def submit(session: Session, user: User, programme_slug: str, check_slug: str,
     completed_now = False
     if attempt.passed:
         completed_now = completion.complete_if_met(session, enrolment, progress.load_one(session, user.id, programme))
-    return AttemptOutcome(programme, check, attempt, attempts_left(check, used + 1), completed_now)
+    every = [*attempts_of(session, user.id, check.id)]
+    return AttemptOutcome(programme, check, attempt, attempts_left(check, used + 1), completed_now,
+                          reveals_answers(check, every), next_attempt_at(check, every))
 
 
 def get_attempt(session: Session, user: User, programme_slug: str, check_slug: str,

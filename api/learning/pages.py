@@ -103,7 +103,7 @@ def attempt_page(request: Request, slug: str, check_slug: str, number: int, user
     except NotEnrolled as exc:
         return _no_access(request, exc)
     return render(request, "learning/attempt.html", view=view, attempt=attempt,
-                  feedback=checks.feedback(view.check, attempt))
+                  feedback=checks.feedback(view.check, attempt, view.answers_revealed))
 
 
 @router.get("/learn/{slug}/{lesson_slug}", dependencies=[Writes])  # remembers where the learner is

@@ -103,6 +103,8 @@ def _check_public(view: checks.CheckView) -> CheckPublic:
     return CheckPublic(
         slug=view.check.slug, title=view.check.title, pass_mark=view.check.pass_mark,
         max_attempts=view.check.max_attempts, attempts_left=view.attempts_left, passed=view.passed,
+        retry_after_minutes=view.check.retry_after_minutes, next_attempt_at=view.next_attempt_at,
+        answers_revealed=view.answers_revealed,
         questions=[QuestionPublic.model_validate(q) for q in view.questions],
         attempts=[AttemptSummary(number=a.number, score_percent=a.score_percent, passed=a.passed,
                                  created_at=a.created_at) for a in view.attempts],
@@ -125,5 +127,7 @@ def submit_check(slug: str, check_slug: str, data: AttemptIn, user: CurrentUser,
     return AttemptResult(
         number=a.number, score_percent=a.score_percent, pass_mark=outcome.check.pass_mark, passed=a.passed,
         attempts_left=outcome.attempts_left, programme_completed_now=outcome.programme_completed,
-        feedback=[QuestionFeedback.model_validate(f) for f in checks.feedback(outcome.check, a) or []],
+        answers_revealed=outcome.answers_revealed, next_attempt_at=outcome.next_attempt_at,
+        feedback=[QuestionFeedback.model_validate(f)
+                  for f in checks.feedback(outcome.check, a, outcome.answers_revealed) or []],
     )

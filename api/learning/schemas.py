@@ -115,9 +115,12 @@ class CheckPublic(BaseModel):
     slug: str
     title: str
     pass_mark: int
-    max_attempts: int | None
-    attempts_left: int | None  # None: unlimited
+    max_attempts: int
+    attempts_left: int
+    retry_after_minutes: int  # the wait after an attempt that did not pass (0: none)
+    next_attempt_at: datetime | None  # set while that wait lasts
     passed: bool
+    answers_revealed: bool  # correct answers and explanations: after a pass or the last attempt
     questions: list[QuestionPublic]
     attempts: list[AttemptSummary]
 
@@ -132,7 +135,7 @@ class OptionFeedback(BaseModel):
     index: int
     text: str
     chosen: bool
-    correct: bool
+    correct: bool | None  # None until the answers are revealed
 
 
 class QuestionFeedback(BaseModel):
@@ -141,8 +144,8 @@ class QuestionFeedback(BaseModel):
     kind: str
     correct: bool
     chosen: list[int]
-    answer: list[int]
-    explanation: str
+    answer: list[int] | None  # None until the answers are revealed (a pass, or the last attempt used)
+    explanation: str | None
     options: list[OptionFeedback]
 
 
@@ -151,6 +154,8 @@ class AttemptResult(BaseModel):
     score_percent: int
     pass_mark: int
     passed: bool
-    attempts_left: int | None
+    attempts_left: int
     programme_completed_now: bool
+    answers_revealed: bool
+    next_attempt_at: datetime | None  # when another attempt is allowed, if the check has a wait
     feedback: list[QuestionFeedback]

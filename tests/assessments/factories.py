@@ -53,7 +53,23 @@ def mark_and_release(session: Session, sub: Submission, coach: User, level: str 
     mark = marking.open_draft(session, sub, coach)
     marking.submit(session, sub, coach, scores=scores_at(session, brief, level), feedback="Clear, real work.",
                    version=mark.version, rubric_version_id=sub.rubric_version_id)
+    confirm_moderation(session, sub)
     return release.release(session, sub, admin or coach)
+
+
+def confirm_moderation(session: Session, sub: Submission) -> Submission:
+    """When the moderation sample took the submission, its moderator confirms the marking (a coach is
+    made to moderate if no eligible one exists yet)."""
+    from api.assessments import moderation
+    from api.assessments.models import State
+
+    if sub.state != State.in_moderation.value:
+        return sub
+    mod = moderation.moderation_mark(session, sub, draft_only=True)
+    moderator = session.get(User, mod.marker_id) if mod else make_coach(session, "Morgan Moderator")
+    if mod is None:
+        moderation.take(session, sub, moderator)
+    return moderation.confirm(session, sub, moderator)
 
 
 def give_released_pass(session: Session, learner: User, programme: str | Programme, coach: User | None = None,

@@ -158,3 +158,29 @@ def test_two_submits_of_the_last_allowed_attempt_give_one_attempt_and_one_409(pg
     assert waited
     assert first == 3
     assert isinstance(second, Conflict) and second.code == "attempts_exhausted"
+
+
+def test_two_submits_during_a_checks_wait_give_one_attempt_and_one_409(pg, learner):
+    """With a wait after an attempt that did not pass, two submits at once (the second sent before the
+    first was recorded) give one attempt; the other is told when it may try again."""
+    uid, _ = learner
+    slug = "check-measuring-cx"
+    with Session(pg) as s:
+        check = checks.get_check(s, catalog_service.get_by_slug(s, "acxp"), slug)
+        original = check.retry_after_minutes
+        check.retry_after_minutes = 30
+        s.commit()
+        answers = wrong_answers(check)
+    try:
+        def submit(session, user):
+            return checks.submit(session, user, "acxp", slug, answers).attempt.number
+
+        first, second, waited = _race(pg, uid, submit, submit)
+    finally:
+        with Session(pg) as s:
+            check = checks.get_check(s, catalog_service.get_by_slug(s, "acxp"), slug)
+            check.retry_after_minutes = original
+            s.commit()
+    assert waited
+    assert first == 2  # attempt 1 passed in the fixture, so no wait applied to this one
+    assert isinstance(second, Conflict) and second.code == "retry_later"

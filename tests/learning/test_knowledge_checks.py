@@ -158,3 +158,133 @@ def test_a_learner_cannot_see_another_learners_attempts(client, make_user, login
     login(second.email)
     assert client.get(f"/learn/acxp/check/{CHECK}/attempts/1").status_code == 404
     assert client.get(f"/api/v1/learning/programmes/acxp/checks/{CHECK}").json()["attempts"] == []
+
+
+# --- a check keeps its value: answers withheld until a pass or the last attempt; a wait between tries --
+
+API = f"/api/v1/learning/programmes/acxp/checks/{CHECK}"
+
+
+def _explanation_snippets(check) -> list[str]:
+    return [" ".join(q["explanation"].split()[:6]) for q in check.questions if q.get("explanation")]
+
+
+def test_after_a_failed_attempt_the_right_answers_and_explanations_are_withheld(client, studying, check):
+    r = client.post(f"{API}/attempts", json={"answers": wrong_answers(check)})
+    body = r.json()
+    assert r.status_code == 201 and body["passed"] is False and body["answers_revealed"] is False
+    for f in body["feedback"]:
+        assert f["correct"] is False and f["chosen"]  # which questions were wrong, and what was chosen
+        assert f["answer"] is None and f["explanation"] is None
+        assert all(o["correct"] is None for o in f["options"])
+    page = client.get(f"/learn/acxp/check/{CHECK}/attempts/1").text
+    assert page.count("Not right</span>") == len(check.questions)
+    assert "Correct answer" not in page
+    for snippet in _explanation_snippets(check):
+        assert snippet not in page
+    assert "the right answers and their explanations are shown once you pass, or once you have used all 3" in page
+    assert client.get(API).json()["answers_revealed"] is False
+
+
+def test_the_last_attempt_reveals_the_answers(client, studying, check):
+    for _ in range(2):
+        body = client.post(f"{API}/attempts", json={"answers": wrong_answers(check)}).json()
+        assert body["answers_revealed"] is False
+    body = client.post(f"{API}/attempts", json={"answers": wrong_answers(check)}).json()
+    assert body["attempts_left"] == 0 and body["answers_revealed"] is True
+    assert [f["answer"] for f in body["feedback"]] == right_answers(check)
+    assert body["feedback"][0]["explanation"] == check.questions[0]["explanation"]
+    # Every earlier attempt's page now shows them too.
+    page = client.get(f"/learn/acxp/check/{CHECK}/attempts/1").text
+    assert "Correct answer" in page and _explanation_snippets(check)[0] in page
+
+
+def test_a_pass_reveals_the_answers_for_the_earlier_attempts_too(client, studying, check):
+    client.post(f"{API}/attempts", json={"answers": wrong_answers(check)})
+    assert "Correct answer" not in client.get(f"/learn/acxp/check/{CHECK}/attempts/1").text
+    body = client.post(f"{API}/attempts", json={"answers": right_answers(check)}).json()
+    assert body["passed"] is True and body["answers_revealed"] is True and body["attempts_left"] == 1
+    page = client.get(f"/learn/acxp/check/{CHECK}/attempts/1").text
+    assert "Correct answer" in page and _explanation_snippets(check)[0] in page
+
+
+@pytest.fixture
+def waiting_check(db, check):
+    check.retry_after_minutes = 30
+    db.commit()
+    return check
+
+
+def _age_attempts(db, user, check, minutes: int) -> None:
+    from datetime import timedelta
+
+    from api.learning.models import KnowledgeCheckAttempt
+
+    for a in db.exec(select(KnowledgeCheckAttempt).where(KnowledgeCheckAttempt.user_id == user.id,
+                                                         KnowledgeCheckAttempt.check_id == check.id)):
+        a.created_at -= timedelta(minutes=minutes)
+    db.commit()
+
+
+def test_after_an_attempt_that_did_not_pass_the_next_waits_and_says_until_when(client, db, browser, studying,
+                                                                                 waiting_check):
+    check = waiting_check
+    first = client.post(f"{API}/attempts", json={"answers": wrong_answers(check)}).json()
+    assert first["next_attempt_at"] is not None
+    r = client.post(f"{API}/attempts", json={"answers": right_answers(check)})
+    assert r.status_code == 409 and r.json()["error"]["code"] == "retry_later"
+    message = r.json()["error"]["message"]
+    assert "again from" in message and "UTC (in 30 minutes)" in message and "30 minutes wait" in message
+    assert 1700 <= int(r.headers["Retry-After"]) <= 1801
+    assert [a["number"] for a in client.get(API).json()["attempts"]] == [1]  # nothing was recorded
+    # The page shows the wait instead of the form; the page's own POST gets the same answer.
+    page = client.get(f"/learn/acxp/check/{CHECK}").text
+    assert "You can take this check again from" in page and "Submit answers" not in page
+    assert "you can try again after 30 minutes" in page
+    r = browser.post_form(f"/learn/acxp/check/{CHECK}", f"/learn/acxp/check/{CHECK}", q0="1")
+    assert r.status_code == 409 and "again from" in r.text
+    # Half an hour later the learner may try again.
+    _age_attempts(db, studying, check, 31)
+    assert client.get(API).json()["next_attempt_at"] is None
+    r = client.post(f"{API}/attempts", json={"answers": right_answers(check)})
+    assert r.status_code == 201 and r.json()["number"] == 2 and r.json()["passed"] is True
+
+
+def test_no_wait_after_a_pass(client, studying, waiting_check):
+    body = client.post(f"{API}/attempts", json={"answers": right_answers(waiting_check)}).json()
+    assert body["passed"] is True and body["next_attempt_at"] is None
+    assert client.post(f"{API}/attempts", json={"answers": right_answers(waiting_check)}).status_code == 201
+
+
+def _quiz(tree):
+    return tree / "programmes" / "acxp" / "01-outside-in-versus-inside-out" / "04-check-outside-in.quiz.yaml"
+
+
+@pytest.fixture
+def tree(tmp_path):
+    import shutil
+
+    from tests.catalog.test_content_sync import CONTENT
+
+    dest = tmp_path / "content"
+    shutil.copytree(CONTENT, dest)
+    return dest
+
+
+def test_content_without_a_limit_gets_three_attempts_and_unlimited_is_refused(tree):
+    from api.catalog.content_files import ContentError, load
+
+    quiz = _quiz(tree)
+    quiz.write_text(quiz.read_text().replace("max_attempts: 3\n", ""))
+    checks_ = [i.quiz for t in load(tree).programmes for m in t.modules for i in m.items if hasattr(i, "quiz")]
+    mine = next(q for q in checks_ if q.slug == CHECK)
+    assert mine.max_attempts == 3 and mine.retry_after_minutes == 0
+    assert all(q.max_attempts >= 1 for q in checks_)
+    assert {q.retry_after_minutes for q in checks_ if q.slug in ("check-sco-canvas", "check-outcomes-and-landscape")} \
+        == {60}
+    quiz.write_text(quiz.read_text().replace("pass_mark: 70\n", "pass_mark: 70\nmax_attempts: null\n"))
+    with pytest.raises(ContentError, match="max_attempts"):
+        load(tree)
+    quiz.write_text(quiz.read_text().replace("max_attempts: null\n", "retry_after_minutes: -5\n"))
+    with pytest.raises(ContentError, match="retry_after_minutes"):
+        load(tree)
