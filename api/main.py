@@ -18,6 +18,8 @@ from api.catalog import pages as catalog_pages
 from api.catalog import router as catalog_router
 from api.certificates import pages as certificates_pages
 from api.certificates import router as certificates_router
+from api.cohorts import admin_pages as cohorts_admin_pages
+from api.cohorts import pages as cohorts_pages
 from api.core import logging as cadre_logging
 from api.core.config import ROOT, get_settings
 from api.core.db import configure_threadpool, get_engine
@@ -45,7 +47,7 @@ API_ROUTERS = [accounts_router.router, catalog_router.router, halloffame_router.
 PAGE_ROUTERS = [catalog_pages.router, accounts_pages.router, accounts_pages.login_router,
                 halloffame_pages.router, learning_pages.router,
                 learning_admin_pages.router, certificates_pages.router, payments_pages.router,
-                payments_admin_pages.router, outbox_pages.router]
+                payments_admin_pages.router, outbox_pages.router, cohorts_pages.router, cohorts_admin_pages.router]
 
 
 @asynccontextmanager

@@ -19,7 +19,9 @@ from api.catalog.models import Programme
 # Bulk by design: one call per key for all of a learner's programmes (fixed query counts on the
 # dashboard). Each need is a short phrase a learner understands ("the practical assessment: awaiting
 # marking"); an empty list (or a missing programme id) means the requirement is met.
-REQUIREMENTS: dict[str, str] = {}
+REQUIREMENTS: dict[str, str] = {
+    "attendance": "api.cohorts.attendance:requirement",
+}
 BUILT_IN = ("lessons", "knowledge_checks")
 
 Requirement = Callable[[Session, int, list[Programme]], dict[int, list[str]]]

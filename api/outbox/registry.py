@@ -2,7 +2,7 @@
 jobs run on a schedule. Functions are named "module:function" and imported when first needed, so
 this file imports no domain (and no import circle can start here).
 
-Later: cohorts' waitlist offers and session reminders, assessments' `assessment.released`, webhooks out.
+Later: assessments' `assessment.released`, webhooks out.
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ CONSUMERS: dict[str, list[str]] = {
     "programme.completed": ["api.certificates.consumers:on_programme_completed"],
     "instalment.overdue": ["api.certificates.consumers:on_instalment_overdue"],
     "instalment.settled": ["api.certificates.consumers:on_instalment_settled"],
+    # cohorts
+    "attendance.changed": ["api.learning.consumers:recheck_completion"],
+    "seat.unavailable": ["api.cohorts.seats:refund_late_payment"],
 }
 
 
@@ -45,6 +48,11 @@ JOBS: list[Job] = [
         "email holders 90 and 30 days before expiry (`cadre certificates remind`)"),
     Job("payments.instalment_reminders", timedelta(hours=1), "api.outbox.jobs:instalment_reminders",
         "email learners 3 days before an instalment is taken"),
+    # cohorts
+    Job("cohorts.waitlist", timedelta(minutes=5), "api.cohorts.jobs:waitlist_and_holds",
+        "release expired seat holds; lapse waitlist offers; offer free seats to the next person waiting"),
+    Job("cohorts.reminders", timedelta(minutes=5), "api.cohorts.jobs:session_reminders",
+        "email learners and facilitators 24 hours and 1 hour before each session"),
     Job("outbox.purge", timedelta(days=1), "api.outbox.jobs:outbox_purge",
         "delete delivered messages older than CADRE_WORKER_KEEP_DAYS"),
 ]
