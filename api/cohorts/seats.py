@@ -18,6 +18,7 @@ from api.accounts.models import User
 from api.catalog.models import Programme
 from api.cohorts import service
 from api.cohorts.models import Cohort, CohortStatus, Seat, SeatStatus, WaitlistEntry, WaitStatus
+from api.core import email as mail
 from api.core.db import utcnow
 from api.core.errors import Conflict, Invalid, NotFound
 from api.core.integrity import flush_unique
@@ -165,6 +166,10 @@ def refund_late_payment(session: Session, payload: dict) -> None:
     lifecycle.refund_duplicate(session, order, get_provider(), reason=(
         f"Refunded automatically: the payment arrived after the seat hold in {cohort.title} had expired, and "
         "the cohort had filled up meanwhile."))
+    user = session.get(User, order.user_id)
+    mail.send_template(session, user.email, "cohorts/late_payment_refunded", key=f"late-payment:{order.id}",
+                       name=user.full_name, order=order, cohort=cohort,
+                       programme=session.get(Programme, cohort.programme_id))
 
 
 def release_for_order(session: Session, order) -> None:
