@@ -31,7 +31,7 @@ def seed(session: Session, people: dict[str, User]) -> list[str]:
             continue
         nearly_full = programme.slug == NEARLY_FULL and "employer" in people
         cohort = service.create_cohort(
-            session, programme_slug=programme.slug, starts_on=_monday(2 + i % 3),
+            session, programme_slug=programme.slug, starts_on=_monday(6 + i % 3),
             time_zone=ZONES.get(programme.slug, "Europe/London"), capacity=2 if nearly_full else None,
             facilitator_ids=[coach.id] if coach is not None and programme.slug == "acxm" else [],
             meeting_url="https://meet.example.com/cadre-demo")

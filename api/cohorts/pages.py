@@ -139,8 +139,9 @@ async def save_attendance(request: Request, uid: str, session: SessionDep, acces
     row = _row_of(session, access, uid)
     sheet = attendance.sheet(session, row, access.cohort)
     changed = 0
+    everyone = str(form.get("everyone") or "")
     for learner in sheet.learners:
-        value = str(form.get(f"mark-{learner.id}") or "")
+        value = everyone or str(form.get(f"mark-{learner.id}") or "")
         if value:
             changed += attendance.mark(session, row, access.cohort, learner.id, value, access.user)
     return redirect(f"/cohorts/{access.cohort.public_id}/sessions/{uid}/attendance",
