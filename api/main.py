@@ -71,8 +71,11 @@ def create_app() -> FastAPI:
     # Innermost first. Outermost: the request id and log line, then the client's address (from a trusted
     # proxy only), then the unit of work; inside the security headers, the body limit and the input guard.
     app.add_middleware(InputGuardMiddleware)
-    app.add_middleware(BodyLimitMiddleware, default=1024 * 1024,
-                       per_prefix={"/webhooks/": 512 * 1024, "/api/v1/verify": 256 * 1024})
+    # Bodies: CADRE_MAX_BODY_BYTES for every route, smaller for these prefixes, and the upload limit only
+    # for routes declared with `dependencies=[UploadBody]` (api/core/middleware.py).
+    app.add_middleware(BodyLimitMiddleware, default=settings.max_body_bytes, upload=settings.max_upload_body_bytes,
+                       per_prefix={"/webhooks/": 512 * 1024, "/api/v1/verify": 256 * 1024},
+                       routes=lambda: app.router.routes)
     app.add_middleware(SecurityMiddleware)
     app.add_middleware(UnitOfWorkMiddleware)
     app.add_middleware(ClientAddressMiddleware, trusted=settings.trusted_proxy_list)

@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from fastapi import Request
 
+from tests.s3server import s3_bucket, s3_server, use_s3  # noqa: F401 - fixtures for every test
+
 ROOT = Path(__file__).resolve().parents[1]
 _TMP = Path(tempfile.mkdtemp(prefix="cadre-tests-"))
 

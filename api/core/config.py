@@ -80,9 +80,30 @@ class Settings(BaseSettings):
     checkout_expiry_minutes: int = 60  # Stripe accepts 30 minutes to 24 hours
     instalment_grace_days: int = 7  # a failed instalment suspends access after this many days
 
+    # Uploaded files (api/core/storage.py). "local": files under uploads_dir (default <var_dir>/uploads);
+    # "s3": a bucket on AWS or any S3-compatible store. Production refuses local storage unless told it
+    # is one machine with a backed-up disk (allow_local_storage_in_production).
+    storage: Literal["local", "s3"] = "local"
+    uploads_dir: Path | None = None
+    allow_local_storage_in_production: bool = False
+    s3_bucket: str = ""
+    s3_endpoint_url: str = ""  # empty: AWS itself; e.g. https://minio.internal:9000
+    s3_region: str = ""
+    s3_access_key_id: str = ""  # empty: boto3's own credentials chain (an instance role, AWS_* variables)
+    s3_secret_access_key: str = ""
+    s3_prefix: str = ""  # objects under this prefix in the bucket
+    # Request bodies: the most any route reads, and the most a route that takes a file upload reads
+    # (the upload routes are listed once, in api/core/middleware.py: UPLOAD_ROUTES).
+    max_body_bytes: int = 1024 * 1024
+    max_upload_body_bytes: int = 55 * 1024 * 1024
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def uploads_path(self) -> Path:
+        return self.uploads_dir or self.var_dir / "uploads"
 
     @property
     def embedded_worker(self) -> bool:
@@ -151,6 +172,17 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _storage_is_complete(self) -> Settings:
+        if self.storage == "s3" and not self.s3_bucket:
+            raise ValueError("CADRE_STORAGE=s3 needs CADRE_S3_BUCKET")
+        if bool(self.s3_access_key_id) != bool(self.s3_secret_access_key):
+            raise ValueError("set both CADRE_S3_ACCESS_KEY_ID and CADRE_S3_SECRET_ACCESS_KEY, or neither")
+        if self.max_body_bytes < 1024 or self.max_upload_body_bytes < self.max_body_bytes:
+            raise ValueError("CADRE_MAX_BODY_BYTES must be 1024 or more and CADRE_MAX_UPLOAD_BODY_BYTES at least as "
+                             "large")
+        return self
+
+    @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         if self.env == "production":
             problems = []
@@ -166,6 +198,10 @@ class Settings(BaseSettings):
                 problems.append("CADRE_STRIPE_SECRET_KEY must be set (the offline payment provider takes no money)")
             elif not self.stripe_webhook_secret:
                 problems.append("CADRE_STRIPE_WEBHOOK_SECRET must be set to verify Stripe's events")
+            if self.storage == "local" and not self.allow_local_storage_in_production:
+                problems.append("CADRE_STORAGE must be s3 (uploads on one machine's disk are lost with it and "
+                                "not shared between app servers); set CADRE_ALLOW_LOCAL_STORAGE_IN_PRODUCTION=true "
+                                "if Cadre really runs on one machine whose disk is backed up")
             if problems:
                 raise ValueError("refusing to start in production: " + "; ".join(problems))
         return self

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from http.cookies import SimpleCookie
 
+from fastapi import Depends
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.core.config import get_settings
@@ -56,28 +59,56 @@ class SecurityMiddleware:
         await self.app(scope, receive, send_wrapper)
 
 
+def _accepts_uploads() -> None:
+    """Marks a route that takes file uploads (see UploadBody)."""
+
+
+# The one way a route says it takes file uploads: `dependencies=[UploadBody]`. Such a route may read a
+# body up to CADRE_MAX_UPLOAD_BODY_BYTES; every other route keeps the small generic limit
+# (CADRE_MAX_BODY_BYTES) or its own smaller one in BodyLimitMiddleware's prefix table. The limit for each
+# file is the brief's own (api/core/filetypes.check_upload); this one caps the whole request.
+UploadBody = Depends(_accepts_uploads)
+
+
+def is_upload_route(route: object) -> bool:
+    return any(getattr(d, "dependency", None) is _accepts_uploads for d in getattr(route, "dependencies", ()))
+
+
 class BodyLimitMiddleware:
-    """Refuse bodies larger than the route needs (413) before reading them into memory."""
+    """Refuse bodies larger than the route needs (413) before reading them into memory.
 
-    def __init__(self, app: ASGIApp, default: int = 1024 * 1024, per_prefix: dict[str, int] | None = None):
+    The limit is, in order: the prefix table's (smaller limits for webhooks and the like), the upload
+    limit for a route declared with `UploadBody`, else the generic default. `routes` gives the app's
+    routes (read when a request first needs them, so routes added later count too)."""
+
+    def __init__(self, app: ASGIApp, default: int | None = None, per_prefix: dict[str, int] | None = None,
+                 upload: int | None = None, routes: Callable[[], list] | None = None):
         self.app = app
-        self.default = default
+        settings = get_settings()
+        self.default = default or settings.max_body_bytes
+        self.upload = upload or settings.max_upload_body_bytes
         self.per_prefix = per_prefix or {}
+        self.routes = routes
 
-    def _limit(self, path: str) -> int:
+    def _limit(self, scope: Scope) -> int:
+        path = scope["path"]
         for prefix, limit in self.per_prefix.items():
             if path.startswith(prefix):
                 return limit
+        if self.routes is not None:
+            for route in self.routes():
+                if is_upload_route(route) and route.matches(scope)[0] == Match.FULL:
+                    return self.upload
         return self.default
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
-        limit = self._limit(scope["path"])
+        limit = self._limit(scope)
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _too_large(scope, send, limit)
+            await _too_large(scope, receive, send, limit)
             return
         seen = 0
 
@@ -102,22 +133,28 @@ class BodyLimitMiddleware:
         except _TooLarge:
             if started:
                 raise
-            await _too_large(scope, send, limit)
+            await _too_large(scope, receive, send, limit)
+
+
+def _size(n: int) -> str:
+    return f"{n // (1024 * 1024)} MB" if n >= 1024 * 1024 and n % (1024 * 1024) == 0 else f"{n // 1024} KB"
+
+
+def too_large_message(limit: int) -> str:
+    return (f"What you sent is larger than {_size(limit)}, the most this address accepts. Nothing was saved: "
+            "go back and send a smaller file (or less text).")
 
 
 class _TooLarge(HTTPException):
     # An HTTPException, so body parsing (FastAPI's form and JSON reading) lets it through as a 413
     # instead of turning it into "There was an error parsing the body" (400).
     def __init__(self, limit: int = 0) -> None:
-        super().__init__(413, f"The request is larger than {limit // 1024} KB, the most this address accepts.")
+        super().__init__(413, too_large_message(limit))
 
 
-async def _too_large(scope: Scope, send: Send, limit: int) -> None:
-    body = json.dumps({"error": {"code": "too_large", "message":
-                                 f"The request is larger than {limit // 1024} KB, the most this address accepts."}})
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body.encode()})
+async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+    # JSON for the API, the error page for a browser (render_error chooses by the address).
+    await _refuse(scope, receive, send, 413, "too_large", too_large_message(limit))
 
 
 # --- input no route should see ---------------------------------------------------------------------

@@ -95,7 +95,8 @@ def test_production_refuses_default_secret_and_sqlite(monkeypatch):
         assert problem in str(exc.value)
     ok = Settings(env="production", secret_key="x" * 40, database_url="postgresql+psycopg://db/cadre",
                   base_url="https://cadre.example.org",
-                  email_backend="smtp", stripe_secret_key="sk_live_x", stripe_webhook_secret="whsec_x")
+                  email_backend="smtp", stripe_secret_key="sk_live_x", stripe_webhook_secret="whsec_x",
+                  storage="s3", s3_bucket="uploads")
     assert ok.env == "production"
 
 

@@ -160,7 +160,7 @@ def test_production_refuses_the_offline_provider():
     from api.core.config import Settings
 
     safe = {"env": "production", "secret_key": "x" * 40, "database_url": "postgresql+psycopg://db/cadre",
-            "email_backend": "smtp", "base_url": "https://cadre.example.org"}
+            "email_backend": "smtp", "base_url": "https://cadre.example.org", "storage": "s3", "s3_bucket": "uploads"}
     with pytest.raises(ValidationError, match="CADRE_STRIPE_SECRET_KEY must be set"):
         Settings(**safe, stripe_secret_key="")
     with pytest.raises(ValidationError, match="CADRE_STRIPE_WEBHOOK_SECRET"):
