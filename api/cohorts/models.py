@@ -80,6 +80,7 @@ class CohortSession(SQLModel, table=True):
     recording_url: str | None = Field(default=None, max_length=500)
     recording_key: str | None = Field(default=None, max_length=200)  # an uploaded file in storage
     recording_name: str | None = Field(default=None, max_length=200)
+    recording_type: str | None = Field(default=None, max_length=100)
     sequence: int = 0
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

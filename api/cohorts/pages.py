@@ -4,7 +4,7 @@ cohort), joining a session, a session's .ics, the private feed, the waitlist."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from api.accounts.deps import CurrentUser, optional_user
@@ -15,6 +15,7 @@ from api.cohorts.models import SessionStatus
 from api.core.config import get_settings
 from api.core.db import SessionDep, Writes, utcnow
 from api.core.errors import CadreError, Conflict, NotFound
+from api.core.middleware import UploadBody
 from api.core.security import csrf_protect
 from api.core.templates import redirect, render
 
@@ -160,6 +161,20 @@ def session_links(request: Request, uid: str, session: SessionDep, access: Runni
     except CadreError as exc:
         return redirect(f"/cohorts/{access.cohort.public_id}", f"Not saved: {exc.message}")
     return redirect(f"/cohorts/{access.cohort.public_id}", f"Links saved for {row.title}.")
+
+
+@router.post("/cohorts/{cohort_id}/sessions/{uid}/recording-file", dependencies=[UploadBody])
+async def recording_file(request: Request, uid: str, session: SessionDep, access: RunningAccessDep,
+                         file: UploadFile | None = None):
+    from api.cohorts import recordings
+
+    row = _row_of(session, access, uid)
+    data = await file.read() if file is not None else b""
+    try:
+        recordings.upload(session, row, file.filename if file else "", data)
+    except CadreError as exc:
+        return redirect(f"/cohorts/{access.cohort.public_id}", f"Recording not saved: {exc.message}")
+    return redirect(f"/cohorts/{access.cohort.public_id}", f"Recording saved for {row.title}.")
 
 
 @router.post("/cohorts/{cohort_id}/message")

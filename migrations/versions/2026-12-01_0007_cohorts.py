@@ -90,6 +90,7 @@ def upgrade() -> None:
     sa.Column('recording_url', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
     sa.Column('recording_key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('recording_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('recording_type', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
     sa.Column('sequence', sa.Integer(), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['cohort_id'], ['cohort.id'], name=op.f('fk_cohort_session_cohort_id_cohort'), ondelete='CASCADE'),
