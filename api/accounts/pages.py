@@ -39,11 +39,15 @@ def register_page(request: Request):
 
 @router.post("/register")
 def register(request: Request, session: SessionDep, email: str = Form(""), full_name: str = Form(""),
-             password: str = Form("")):
+             password: str = Form(""), time_zone: str = Form("")):
     values = {"email": email, "full_name": full_name}
     try:
         data = UserCreate(email=email, full_name=full_name, password=password)
         user = service.register(session, data)
+        from api.core.timezones import is_zone
+
+        if is_zone(time_zone.strip()):  # the browser's zone, filled in by /static/timezone.js when it runs
+            service.change_time_zone(session, user, time_zone.strip())
     except ValidationError as exc:
         return render(request, "accounts/register.html", 422, values=values, errors=form_errors(exc))
     except CadreError as exc:

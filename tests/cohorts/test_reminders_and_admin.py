@@ -51,3 +51,22 @@ def test_admin_creates_a_cohort_and_bad_input_is_refused_beside_the_form(db, cli
     # Learners and coaches may not reach the admin pages.
     login(coach.email)
     assert client.get("/admin/cohorts").status_code == 403
+
+
+def test_the_json_api_lists_cohorts_to_choose_and_checks_out_with_one(db, client, login, make_user, make_cohort):
+    cohort = make_cohort("coim", capacity=5)
+    learner = make_user()
+    from api.accounts import service as accounts_service
+
+    accounts_service.change_time_zone(db, learner, "America/New_York")
+    db.commit()
+    [listed] = client.get("/api/v1/cohorts/programmes/coim").json()
+    assert listed["id"] == cohort.public_id and listed["seats_left"] == 5 and len(listed["sessions"]) == 7
+    assert listed["sessions"][0]["shown"] == "Mon 1 Mar, 14:00 GMT"
+    assert client.get("/api/v1/cohorts/programmes/acxs").status_code == 422  # not a live programme
+    login(learner.email)
+    assert client.get("/api/v1/cohorts/programmes/coim").json()[0]["sessions"][0]["shown"] == \
+        "Mon 1 Mar, 09:00 EST (14:00 UTC)"
+    r = client.post("/api/v1/payments/checkout", json={"programme": "coim", "offer": "full", "cohort": listed["id"]})
+    assert r.status_code == 201
+    assert client.get("/api/v1/cohorts/programmes/coim").json()[0]["seats_left"] == 4

@@ -180,3 +180,18 @@ def test_pick_a_cohort_pay_in_instalments_join_and_complete_on_attendance(page, 
             break
         page.wait_for_timeout(500)
     expect(page.get_by_text("You completed this programme")).to_be_visible()
+
+
+def test_the_browser_suggests_its_time_zone_at_registration(browser_instance, live_server):
+    context = browser_instance.new_context(base_url=live_server["url"], timezone_id="America/Chicago")
+    page = context.new_page()
+    page.goto("/register")
+    page.get_by_label("Full name").fill("Asha Zone")
+    page.get_by_label("Email address").fill(f"asha-{uuid.uuid4().hex[:8]}@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Asha Zone")
+    page.goto("/account")
+    expect(page.get_by_text("Now: America/Chicago.")).to_be_visible()
+    expect(page.get_by_label("Show times in")).to_have_value("America/Chicago")
+    context.close()
