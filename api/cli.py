@@ -461,6 +461,10 @@ def build_parser() -> argparse.ArgumentParser:
                                      "past CADRE_INSTALMENT_GRACE_DAYS (also a scheduled job of `cadre worker`)")
     p.set_defaults(func=cmd_payments_sweep)
 
+    from api.cohorts import cli as cohorts_cli
+
+    cohorts_cli.register(sub)
+
     p = sub.add_parser("demo", help="create the demo accounts and the demo discount code (development only)")
     p.set_defaults(func=cmd_demo)
     return parser

@@ -22,6 +22,9 @@ from api.catalog import pages as catalog_pages
 from api.catalog import router as catalog_router
 from api.certificates import pages as certificates_pages
 from api.certificates import router as certificates_router
+from api.cohorts import admin_pages as cohorts_admin_pages
+from api.cohorts import pages as cohorts_pages
+from api.cohorts import router as cohorts_router
 from api.core import logging as cadre_logging
 from api.core.config import ROOT, get_settings
 from api.core.db import configure_threadpool, get_engine
@@ -45,14 +48,15 @@ from api.payments import pages as payments_pages
 from api.payments import router as payments_router
 
 API_ROUTERS = [accounts_router.router, catalog_router.router, halloffame_router.router, learning_router.router,
-               certificates_router.router, payments_router.router, payments_router.webhooks, assessments_router.router]
+               certificates_router.router, payments_router.router, payments_router.webhooks, assessments_router.router,
+               cohorts_router.router]
 PAGE_ROUTERS = [catalog_pages.router, accounts_pages.router, accounts_pages.login_router,
                 halloffame_pages.router,
                 # before learning's: /learn/{slug}/assessments must not be taken for a lesson slug
                 assessments_pages.router, assessments_coach_pages.router, assessments_admin_pages.router,
                 learning_pages.router,
                 learning_admin_pages.router, certificates_pages.router, payments_pages.router,
-                payments_admin_pages.router, outbox_pages.router]
+                payments_admin_pages.router, outbox_pages.router, cohorts_pages.router, cohorts_admin_pages.router]
 
 
 @asynccontextmanager

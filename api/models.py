@@ -7,6 +7,7 @@ from api.assessments import models as assessments_models
 from api.assessments import review_models as assessments_review_models
 from api.catalog import models as catalog_models
 from api.certificates import models as certificates_models
+from api.cohorts import models as cohorts_models
 from api.core import ratelimit as ratelimit_models
 from api.halloffame import models as halloffame_models
 from api.learning import models as learning_models
@@ -18,5 +19,5 @@ metadata = SQLModel.metadata
 __all__ = [
     "metadata", "accounts_models", "catalog_models", "halloffame_models", "learning_models", "certificates_models",
     "ratelimit_models", "payments_models", "outbox_models", "assessments_models",
-    "assessments_review_models",
+    "assessments_review_models", "cohorts_models",
 ]

@@ -28,6 +28,7 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     email_verified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     is_active: bool = True
+    time_zone: str | None = Field(default=None, max_length=64)  # IANA; None: the site default (Europe/London)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -39,11 +39,15 @@ def register_page(request: Request):
 
 @router.post("/register")
 def register(request: Request, session: SessionDep, email: str = Form(""), full_name: str = Form(""),
-             password: str = Form("")):
+             password: str = Form(""), time_zone: str = Form("")):
     values = {"email": email, "full_name": full_name}
     try:
         data = UserCreate(email=email, full_name=full_name, password=password)
         user = service.register(session, data)
+        from api.core.timezones import is_zone
+
+        if is_zone(time_zone.strip()):  # the browser's zone, filled in by /static/timezone.js when it runs
+            service.change_time_zone(session, user, time_zone.strip())
     except ValidationError as exc:
         return render(request, "accounts/register.html", 422, values=values, errors=form_errors(exc))
     except CadreError as exc:
@@ -147,7 +151,10 @@ def confirm_email(request: Request, session: SessionDep, token: str = Form("")):
 
 
 def _account(request: Request, status: int = 200, **ctx):
+    from api.core.timezones import all_zones
+
     ctx.setdefault("errors", {})
+    ctx.setdefault("zones", all_zones())
     return render(request, "accounts/account.html", status, **ctx)
 
 
@@ -163,6 +170,16 @@ def account_name(request: Request, user: CurrentUser, session: SessionDep, full_
     except ValidationError as exc:
         return _account(request, 422, errors=form_errors(exc))
     return redirect("/account", "Your name is updated.")
+
+
+@router.post("/account/time-zone")
+def account_time_zone(request: Request, user: CurrentUser, session: SessionDep, time_zone: str = Form("")):
+    from api.core.timezones import is_zone
+
+    if not is_zone(time_zone.strip()):
+        return _account(request, 422, errors={"time_zone": "Choose a time zone from the list, e.g. Europe/London."})
+    service.change_time_zone(session, user, time_zone.strip())
+    return redirect("/account", f"Times are now shown in {time_zone.strip()}.")
 
 
 @router.post("/account/password")

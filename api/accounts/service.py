@@ -229,6 +229,14 @@ def reset_password(session: Session, raw: str, new_password: str) -> User:
     return user
 
 
+def change_time_zone(session: Session, user: User, time_zone: str) -> User:
+    """The zone the user's pages and emails show times in (an IANA name the caller has checked)."""
+    user.time_zone, user.updated_at = time_zone, utcnow()
+    session.add(user)
+    session.flush()
+    return user
+
+
 def change_name(session: Session, user: User, full_name: str) -> User:
     user.full_name = full_name
     user.updated_at = utcnow()

@@ -64,10 +64,27 @@ class OfferFile(_Strict):
         return self
 
 
+class AttendanceRule(_Strict):
+    minimum_percent: int = Field(ge=1, le=100)  # of the cohort's scheduled minutes
+    recordings_make_up: bool = False  # a missed session counts once its recording is watched
+
+
+class CohortFormat(_Strict):
+    """How a live programme's cohorts run; sessions are generated from it (api/cohorts/schedule.py)."""
+
+    pattern: Literal["consecutive_weekdays", "weekly"]
+    sessions: int = Field(ge=1, le=52)
+    start: Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+    minutes: int = Field(ge=15, le=600)
+    capacity: int = Field(default=20, ge=1, le=500)
+    recording_days: int = Field(default=30, ge=0, le=365)
+
+
 class Completion(_Strict):
     lessons: Literal["all"] | None = None
     knowledge_checks: Literal["all"] | None = None
     assessments: Literal["all"] | None = None
+    attendance: AttendanceRule | None = None
 
 
 class ProgrammeFile(_Strict):
@@ -83,11 +100,21 @@ class ProgrammeFile(_Strict):
     format: DeliveryFormat
     duration: Duration = Field(default_factory=Duration)
     schedule: list[ScheduleItem] = Field(default_factory=list)
+    cohort_format: CohortFormat | None = None
     prerequisites: list[str] = Field(default_factory=list)
     validity_months: int | None = Field(default=None, ge=1)
     renewal: str | None = None
     offers: list[OfferFile] = Field(default_factory=list)
     completion: Completion = Field(default_factory=lambda: Completion(lessons="all"))
+
+    @model_validator(mode="after")
+    def _cohorts(self) -> ProgrammeFile:
+        live = self.format is DeliveryFormat.live_cohort
+        if live and self.cohort_format is None:
+            raise ValueError("a live_cohort programme needs a 'cohort_format' (how its cohorts' sessions run)")
+        if not live and self.cohort_format is not None:
+            raise ValueError("only a live_cohort programme has a 'cohort_format'")
+        return self
 
 
 class ModuleFile(_Strict):

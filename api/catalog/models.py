@@ -44,6 +44,8 @@ class Programme(SQLModel, table=True):
     format: str = Field(max_length=20)
     duration: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     schedule: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # A live programme's cohort format (api/cohorts/schedule.py generates sessions from it); {} otherwise.
+    cohort_format: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     validity_months: int | None = None
     renewal: str | None = Field(default=None, sa_column=Column(Text))
     completion: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

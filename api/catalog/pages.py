@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request
 
 from api.accounts.deps import OptionalUser, optional_user
 from api.catalog import service
+from api.cohorts import service as cohorts_service
 from api.core.db import SessionDep
 from api.core.security import csrf_protect
 from api.core.templates import render
@@ -28,5 +29,8 @@ def catalogue(request: Request, session: SessionDep):
 @router.get("/programmes/{slug}")
 def programme(request: Request, slug: str, session: SessionDep, user: OptionalUser):
     p = service.detail(session, slug)
+    programme = service.get_by_slug(session, slug)
+    cohorts = cohorts_service.upcoming_for(session, programme) if programme.cohort_format else None
     return render(request, "catalog/programme.html", p=p, format_names=service.FORMAT_NAMES,
-                  duration_text=service.duration_text, enrol=learning_dashboard.enrol_panel(session, user, slug))
+                  duration_text=service.duration_text, enrol=learning_dashboard.enrol_panel(session, user, slug),
+                  cohorts=cohorts)

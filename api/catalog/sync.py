@@ -106,6 +106,7 @@ def apply(session: Session, catalogue: Catalogue) -> SyncReport:
             "outcomes": list(p.outcomes), "format": p.format.value,
             "duration": p.duration.model_dump(exclude_none=True),
             "schedule": [s.model_dump(mode="json", exclude_none=True) for s in p.schedule],
+            "cohort_format": p.cohort_format.model_dump() if p.cohort_format else {},
             "validity_months": p.validity_months, "renewal": p.renewal,
             "completion": p.completion.model_dump(exclude_none=True),
         }, p.code)

@@ -33,6 +33,7 @@ from sqlmodel import Session
 from api.core.config import ROOT, Settings, get_settings
 from api.core.money import format_money
 from api.core.security import new_token
+from api.core.timezones import format_instant
 
 log = logging.getLogger("cadre.email")
 SITE_NAME = "Cadre"
@@ -48,7 +49,7 @@ def _environment(autoescape: bool) -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=autoescape,  # noqa: S701
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True)
-    env.filters.update(money=format_money, date=_date)
+    env.filters.update(money=format_money, date=_date, when=format_instant)  # when: in the reader's zone, named
     return env
 
 

@@ -6,11 +6,13 @@ from datetime import datetime
 from urllib.parse import quote, unquote
 
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 
 from api.core.config import ROOT
 from api.core.markdown import render_markdown
 from api.core.money import format_money
 from api.core.security import CSRF_FIELD, csrf_token
+from api.core.timezones import format_instant
 
 templates = Jinja2Templates(directory=str(ROOT / "web" / "templates"))
 env = templates.env
@@ -23,6 +25,16 @@ def _date(value: datetime | None, fmt: str = "%-d %B %Y") -> str:
 
 
 env.filters["date"] = _date
+
+
+@pass_context
+def _when(context, value: datetime | None, zone: str | None = None) -> str:
+    """An instant in the viewer's zone, named, with UTC beside it: "Tue 8 Sep, 10:00 BST (09:00 UTC)"."""
+    user = context.get("user")
+    return format_instant(value, zone or (user.time_zone if user is not None else None))
+
+
+env.filters["when"] = _when
 
 
 FLASH_COOKIE = "cadre_flash"

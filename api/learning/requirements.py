@@ -21,6 +21,7 @@ from api.catalog.models import Programme
 # marking"); an empty list (or a missing programme id) means the requirement is met.
 REQUIREMENTS: dict[str, str] = {
     "assessments": "api.assessments.requirements:needs",  # a released pass on each current brief
+    "attendance": "api.cohorts.attendance:requirement",
 }
 BUILT_IN = ("lessons", "knowledge_checks")
 

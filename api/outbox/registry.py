@@ -2,7 +2,7 @@
 jobs run on a schedule. Functions are named "module:function" and imported when first needed, so
 this file imports no domain (and no import circle can start here).
 
-Later: cohorts' waitlist offers and session reminders, webhooks out.
+Later: webhooks out.
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ CONSUMERS: dict[str, list[str]] = {
     # assessments
     "assessment.released": ["api.learning.consumers:recheck_completion"],
     "assessment.file_removed": ["api.assessments.files:on_file_removed"],
+    # cohorts
+    "attendance.changed": ["api.learning.consumers:recheck_completion"],
+    "seat.unavailable": ["api.cohorts.seats:refund_late_payment"],
 }
 
 
@@ -50,6 +53,11 @@ JOBS: list[Job] = [
         "email learners 3 days before an instalment is taken"),
     Job("assessments.marking_reminders", timedelta(hours=1), "api.assessments.queue:send_reminders",
         "email coaches 2 days before marking is due, and once when it is overdue"),
+    # cohorts
+    Job("cohorts.waitlist", timedelta(minutes=5), "api.cohorts.jobs:waitlist_and_holds",
+        "release expired seat holds; lapse waitlist offers; offer free seats to the next person waiting"),
+    Job("cohorts.reminders", timedelta(minutes=5), "api.cohorts.jobs:session_reminders",
+        "email learners and facilitators 24 hours and 1 hour before each session"),
     Job("outbox.purge", timedelta(days=1), "api.outbox.jobs:outbox_purge",
         "delete delivered messages older than CADRE_WORKER_KEEP_DAYS"),
 ]

@@ -15,7 +15,7 @@ from api.core.db import utcnow
 from api.learning import service as learning_service
 from api.learning.models import EnrolmentSource, EnrolmentStatus
 from api.outbox import service as outbox
-from api.payments import codes, receipts
+from api.payments import codes, places, receipts
 from api.payments.models import Order, OrderStatus, Payment, PaymentStatus, RedemptionStatus, Refund
 from api.payments.providers import PaymentProvider, get_provider
 from api.payments.service import payments_of
@@ -60,6 +60,8 @@ def order_paid(session: Session, order: Order, provider: PaymentProvider | None 
     if held_otherwise(session, order):
         refund_duplicate(session, order, provider or get_provider())
         return False
+    if not places.confirm(session, order):
+        return False  # paid after its seat hold ran out into a full cohort: refunded by the worker (cohorts)
     source = EnrolmentSource.instalment_plan if order.instalment_count > 1 else EnrolmentSource.purchase
     # Prerequisites were checked before the checkout opened; once money is taken, access is given.
     learning_service.enrol(session, user_id=order.user_id, programme_id=order.programme_id, source=source,
@@ -76,13 +78,13 @@ def held_otherwise(session: Session, order: Order) -> bool:
     return learning_service.has_access(e) or e.status == EnrolmentStatus.suspended.value
 
 
-def refund_duplicate(session: Session, order: Order, provider: PaymentProvider) -> None:
+def refund_duplicate(session: Session, order: Order, provider: PaymentProvider, reason: str | None = None) -> None:
     """Give back money paid for a programme the learner already holds: stop any plan, refund every paid
     payment through the provider, record why, and tell the learner. No enrolment, no receipt. Safe to
     repeat: a payment already refunded (a Refund row) is not refunded twice; one the provider cannot
     refund yet (it has not said which charge paid it) is refunded on its next event."""
     programme = session.get(Programme, order.programme_id)
-    reason = f"Refunded automatically: the learner already holds {programme.display_title}."
+    reason = reason or f"Refunded automatically: the learner already holds {programme.display_title}."
     if order.instalment_count > 1:
         provider.cancel_plan(session, order)
     payments = payments_of(session, order)
@@ -144,6 +146,7 @@ def order_failed(session: Session, order: Order, note: str) -> None:
             p.failed_at = utcnow() if p.number == 1 else None
             session.add(p)
     codes.set_redemption(session, order.id, RedemptionStatus.released)
+    places.closed(session, order)
     _touch(session, order)
 
 
@@ -156,6 +159,7 @@ def order_expired(session: Session, order: Order) -> None:
             p.status = PaymentStatus.cancelled.value
             session.add(p)
     codes.set_redemption(session, order.id, RedemptionStatus.released)
+    places.closed(session, order)
     _touch(session, order)
 
 
@@ -243,6 +247,7 @@ def refunded(session: Session, order: Order, payment: Payment, amount_refunded: 
         enrolment = _enrolment(session, order)
         if enrolment is not None:
             learning_service.cancel(session, enrolment, "Refunded in full")
+        places.closed(session, order)  # a live programme's seat is free again
         order.suspended_for = None
         provider.cancel_plan(session, order)
     elif order.amount_refunded and order.status != OrderStatus.refunded.value:

@@ -13,7 +13,7 @@ from api.core.money import format_money
 from api.core.security import csrf_protect
 from api.core.templates import redirect, render
 from api.learning.service import PrerequisiteMissing
-from api.payments import lifecycle, service
+from api.payments import lifecycle, places, service
 from api.payments.models import OrderStatus
 from api.payments.providers import ProviderError, get_provider
 from api.payments.providers.offline import OfflineProvider
@@ -28,7 +28,7 @@ def _blocked(request: Request, programme, exc: CadreError):
 
 
 def _checkout_page(request: Request, session, user, slug: str, offer: str | None, code: str | None,
-                   status: int = 200, error: str | None = None):
+                   status: int = 200, error: str | None = None, cohort: str | None = None):
     programme = catalog_service.get_by_slug(session, slug)
     try:
         service.refuse_if_cannot_buy(session, user, programme)
@@ -41,7 +41,18 @@ def _checkout_page(request: Request, session, user, slug: str, offer: str | None
     schedule = [(service.add_interval(today, q.offer.interval or "month", i), amount)
                 for i, amount in enumerate(q.instalments)]
     return render(request, "payments/checkout.html", status, q=q, programme=programme, offers=offers,
-                  schedule=schedule, code=code or "", error=error)
+                  schedule=schedule, code=code or "", error=error, **_cohort_choice(session, programme, cohort))
+
+
+def _cohort_choice(session, programme, chosen: str | None) -> dict:
+    """A live programme sells a seat in a cohort: the cohorts on offer and the one chosen."""
+    if not places.sells_seats(programme):
+        return {"cohorts": None, "cohort": None}
+    from api.cohorts import service as cohorts_service
+
+    cards = cohorts_service.upcoming_for(session, programme)
+    picked = next((c for c in cards if c.cohort.public_id == chosen), None)
+    return {"cohorts": cards, "cohort": picked}
 
 
 # Registered before /checkout/{slug}, which would otherwise take "success" for a programme.
@@ -58,23 +69,24 @@ def success(request: Request, session: SessionDep, user: CurrentUser, order: str
 
 @router.get("/checkout/{slug}")
 def checkout_page(request: Request, slug: str, session: SessionDep, user: CurrentUser, offer: str | None = None,
-                  code: str | None = None):
-    return _checkout_page(request, session, user, slug, offer, code)
+                  code: str | None = None, cohort: str | None = None):
+    return _checkout_page(request, session, user, slug, offer, code, cohort=cohort)
 
 
 @router.post("/checkout/{slug}")
 def checkout(request: Request, slug: str, session: SessionDep, user: CurrentUser, offer: str = Form(""),
-             code: str = Form("")):
+             code: str = Form(""), cohort: str = Form("")):
     try:
         order = service.start_checkout(session, user=user, programme_slug=slug, offer_slug=offer or None,
-                                       code_text=code or None, address=client_address(request))
+                                       code_text=code or None, address=client_address(request),
+                                       cohort=cohort or None)
     except (service.AlreadyEnrolled, PrerequisiteMissing) as exc:
         return _blocked(request, catalog_service.get_by_slug(session, slug), exc)
     except CadreError as exc:
         if exc.status_code == 404:
             raise
         return _checkout_page(request, session, user, slug, offer or None, code or None, exc.status_code,
-                              error=exc.message)
+                              error=exc.message, cohort=cohort or None)
     if order.status == OrderStatus.paid.value:  # nothing to collect (a 100% code)
         return redirect(f"/learn/{slug}", "You are enrolled. A receipt is on its way.")
     return redirect(order.checkout_url)

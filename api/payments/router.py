@@ -88,7 +88,7 @@ def checkout(request: Request, response: Response, data: CheckoutIn, session: Se
     403 with the ladder's message when a prerequisite is missing, 409 when already enrolled or a
     payment is on its way, 422 when the code does not apply, 429 after too many code tries."""
     opened = service.open_checkout(session, user=user, programme_slug=data.programme, offer_slug=data.offer,
-                                   code_text=data.code, address=client_address(request))
+                                   code_text=data.code, address=client_address(request), cohort=data.cohort)
     order = opened.order
     if opened.reused:
         response.status_code = status.HTTP_200_OK

@@ -26,6 +26,7 @@ class CheckoutIn(BaseModel):
     programme: str = Field(min_length=1, max_length=80)
     offer: str | None = Field(default=None, max_length=80)
     code: str | None = Field(default=None, max_length=60)
+    cohort: str | None = Field(default=None, max_length=40)  # a live programme: the cohort's public id
 
 
 class PaymentPublic(BaseModel):

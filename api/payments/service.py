@@ -27,7 +27,7 @@ from api.core.money import format_money, split_instalments
 from api.core.security import new_token
 from api.learning import service as learning_service
 from api.learning.models import EnrolmentStatus
-from api.payments import codes, tries
+from api.payments import codes, places, tries
 from api.payments.models import (
     DiscountCode,
     Order,
@@ -191,33 +191,44 @@ def _reusable(order: Order, offer: Offer, typed: str | None, provider: PaymentPr
 
 
 def start_checkout(session: Session, *, user: User, programme_slug: str, offer_slug: str | None,
-                   code_text: str | None, address: str | None, provider: PaymentProvider | None = None) -> Order:
+                   code_text: str | None, address: str | None, provider: PaymentProvider | None = None,
+                   cohort: str | None = None) -> Order:
     return open_checkout(session, user=user, programme_slug=programme_slug, offer_slug=offer_slug,
-                         code_text=code_text, address=address, provider=provider).order
+                         code_text=code_text, address=address, provider=provider, cohort=cohort).order
 
 
 def open_checkout(session: Session, *, user: User, programme_slug: str, offer_slug: str | None,
-                  code_text: str | None, address: str | None, provider: PaymentProvider | None = None) -> Checkout:
+                  code_text: str | None, address: str | None, provider: PaymentProvider | None = None,
+                  cohort: str | None = None) -> Checkout:
     """Open a checkout (the order, its payment schedule, a reserved code, the provider's session), or
     hand back the one already open. `address` is where the request came from: a code typed here counts
     towards its tries (None only for callers that are not a client, such as the command line).
     All or nothing: if anything fails (the code, the provider), none of it stays, even when the caller
-    goes on to commit (a page that shows the error)."""
+    goes on to commit (a page that shows the error).
+    A live programme sells a seat in `cohort` (its public id): the seat is held with the checkout
+    (api/payments/places.py)."""
     with session.begin_nested():
         return _open_checkout(session, user=user, programme_slug=programme_slug, offer_slug=offer_slug,
-                              code_text=code_text, address=address, provider=provider or get_provider())
+                              code_text=code_text, address=address, provider=provider or get_provider(),
+                              cohort_id=cohort)
+
+
+class CohortFull(Conflict):
+    code = "cohort_full"
 
 
 def _open_checkout(session: Session, *, user: User, programme_slug: str, offer_slug: str | None,
-                   code_text: str | None, address: str | None, provider: PaymentProvider) -> Checkout:
+                   code_text: str | None, address: str | None, provider: PaymentProvider,
+                   cohort_id: str | None = None) -> Checkout:
     programme = catalog_service.get_by_slug(session, programme_slug)
     refuse_if_cannot_buy(session, user, programme)
+    cohort = places.precheck(session, user, programme, cohort_id) if places.sells_seats(programme) else None
     offer = find_offer(session, programme, offer_slug)
     typed = codes.normalise(code_text or "") or None
     for attempt in range(ATTEMPTS):
         old = open_order(session, user.id, programme.id)
         if old is not None:
-            if _reusable(old, offer, typed, provider):
+            if _reusable(old, offer, typed, provider) and (cohort is None or places.seat_matches(session, old, cohort)):
                 return Checkout(old, reused=True)
             if old.status == OrderStatus.processing.value:
                 raise PaymentInProgress(
@@ -248,6 +259,9 @@ def _open_checkout(session: Session, *, user: User, programme_slug: str, offer_s
         from api.payments import lifecycle
 
         _reserve_code(session, order, q, user, provider)
+        if cohort is not None:
+            order.expires_at = now + timedelta(minutes=get_settings().checkout_expiry_minutes)
+            _hold_seat(session, user, cohort, order, provider)
         for p in payments_of(session, order):
             p.status, p.paid_at = PaymentStatus.paid.value, now
             session.add(p)
@@ -266,8 +280,27 @@ def _open_checkout(session: Session, *, user: User, programme_slug: str, offer_s
     order.provider_customer_id = cs.customer_id
     session.add(order)
     session.flush()
+    if cohort is not None:
+        _hold_seat(session, user, cohort, order, provider)
     _reserve_code(session, order, q, user, provider)
     return Checkout(order, reused=False)
+
+
+def _hold_seat(session: Session, user: User, cohort, order: Order, provider: PaymentProvider) -> None:
+    """Hold the seat under the cohort's row lock, after the provider's checkout exists (no network call
+    under the lock). Losing the last seat closes this checkout at the provider, then refuses."""
+    savepoint = session.begin_nested()
+    problem = places.hold(session, user, cohort, order)
+    if problem is None:
+        savepoint.commit()
+        return
+    savepoint.rollback()  # lets go of the cohort's lock before the provider is called
+    if order.provider_session_id:
+        try:
+            provider.expire_checkout(session, order)
+        except ProviderError:
+            log.warning("checkout left open at the provider", extra={"order": order.public_id})
+    raise CohortFull(problem)
 
 
 def _insert_order(session: Session, user: User, programme: Programme, offer: Offer, q: Quote, typed: str | None,
@@ -336,6 +369,7 @@ def _try_close(session: Session, order: Order, provider: PaymentProvider, note: 
                 p.status = PaymentStatus.cancelled.value
                 session.add(p)
         codes.set_redemption(session, order.id, RedemptionStatus.released)
+        places.closed(session, order)
         session.flush()
     return True
 

@@ -1,0 +1,130 @@
+"""Administrators' cohort pages: every cohort (paged), create one from its programme's format, and one
+cohort's page: sessions (reschedule, cancel, make-up), capacity, status, facilitators, seats (transfer),
+the waitlist, and cancelling the cohort (everyone refunded or moved)."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+from fastapi import APIRouter, Depends, Form, Request
+
+from api.accounts.deps import AdminUser, optional_user
+from api.cohorts import cancel, seats_admin, service, waitlist
+from api.core.db import SessionDep
+from api.core.errors import CadreError, Invalid
+from api.core.security import csrf_protect
+from api.core.templates import redirect, render
+from api.core.timezones import all_zones
+
+router = APIRouter(dependencies=[Depends(csrf_protect), Depends(optional_user)], include_in_schema=False)
+
+
+def _live_programmes(session):
+    return service.live_programmes(session)
+
+
+@router.get("/admin/cohorts")
+def cohorts(request: Request, session: SessionDep, admin: AdminUser, programme: str | None = None,
+            after: str | None = None, before: str | None = None, error: str | None = None):
+    page = service.all_cohorts(session, programme_slug=programme or None, after=after, before=before)
+    return render(request, "cohorts/admin_list.html", page=page, programmes=_live_programmes(session),
+                  zones=all_zones(), chosen=programme or "", error=error, form={})
+
+
+def _date(text: str, what: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise Invalid(f"{what}: give a date as YYYY-MM-DD.", code="bad_date") from None
+
+
+def _time(text: str | None) -> time | None:
+    if not text:
+        return None
+    try:
+        return time.fromisoformat(text)
+    except ValueError:
+        raise Invalid("Give a time as HH:MM.", code="bad_time") from None
+
+
+@router.post("/admin/cohorts")
+def create(request: Request, session: SessionDep, admin: AdminUser, programme: str = Form(""),
+           starts_on: str = Form(""), time_zone: str = Form(""), capacity: str = Form(""),
+           start_time: str = Form(""), facilitator: str = Form("")):
+    try:
+        ids = []
+        if facilitator.strip():
+            coach = service.coach_by_email(session, facilitator)
+            ids.append(coach.id)
+        cohort = service.create_cohort(session, programme_slug=programme, starts_on=_date(starts_on, "Start date"),
+                                       time_zone=time_zone.strip(),
+                                       capacity=int(capacity) if capacity.strip() else None,
+                                       start_time=_time(start_time), facilitator_ids=ids)
+    except (CadreError, ValueError) as exc:
+        message = exc.message if isinstance(exc, CadreError) else "Capacity is a whole number."
+        page = service.all_cohorts(session)
+        return render(request, "cohorts/admin_list.html", 422, page=page, programmes=_live_programmes(session),
+                      zones=all_zones(), chosen="", error=message,
+                      form=dict(programme=programme, starts_on=starts_on, time_zone=time_zone, capacity=capacity,
+                                start_time=start_time, facilitator=facilitator))
+    return redirect(f"/admin/cohorts/{cohort.public_id}", f"Cohort created: {cohort.title}.")
+
+
+@router.get("/admin/cohorts/{cohort_id}")
+def detail(request: Request, cohort_id: str, session: SessionDep, admin: AdminUser, after: str | None = None):
+    cohort = service.get_cohort(session, cohort_id)
+    programme = service.programme_of(session, cohort)
+    others = [c for c in service.upcoming_for(session, programme) if c.cohort.id != cohort.id]
+    return render(request, "cohorts/admin_detail.html", cohort=cohort, programme=programme,
+                  card=service.cards(session, [cohort])[0], facilitators=service.facilitators_of(session, cohort),
+                  seats=seats_admin.seats_of(session, cohort), waiting=waitlist.entries(session, cohort, after=after),
+                  others=others)
+
+
+@router.post("/admin/cohorts/{cohort_id}")
+def act(request: Request, cohort_id: str, session: SessionDep, admin: AdminUser, action: str = Form(""),
+        session_uid: str = Form(""), local_date: str = Form(""), local_start: str = Form(""),
+        minutes: str = Form(""), capacity: str = Form(""), status: str = Form(""), email: str = Form(""),
+        seat: str = Form(""), to_cohort: str = Form("")):
+    cohort = service.get_cohort(session, cohort_id)
+    back = f"/admin/cohorts/{cohort_id}"
+    try:
+        if action == "capacity":
+            service.set_capacity(session, cohort, int(capacity))
+            done = f"Capacity is now {capacity}."
+        elif action == "status":
+            service.set_status(session, cohort, status)
+            done = f"The cohort is now {status}."
+        elif action == "facilitator":
+            service.add_facilitator(session, cohort, service.coach_by_email(session, email))
+            done = f"{email} facilitates this cohort."
+        elif action in ("reschedule", "cancel_session", "makeup"):
+            row = service.get_session(session, session_uid)[0] if session_uid else None
+            if row is not None and row.cohort_id != cohort.id:
+                raise Invalid("That session is not in this cohort.", code="session_not_found")
+            if action == "cancel_session":
+                service.cancel_session(session, row, cohort)
+                done = f"{row.title} is cancelled; the learners have been emailed."
+            elif action == "reschedule":
+                service.reschedule(session, row, cohort, local_date=_date(local_date, "Date"),
+                                   local_start=_time(local_start), minutes=int(minutes) if minutes else None)
+                done = f"{row.title} moved; the learners have been emailed."
+            else:
+                made = service.add_makeup(session, cohort, for_session=row, local_date=_date(local_date, "Date"),
+                                          local_start=_time(local_start) or time(9), minutes=int(minutes or 180))
+                done = f"{made.title} added; the learners have been emailed."
+        elif action == "transfer":
+            target = service.get_cohort(session, to_cohort)
+            seats_admin.transfer(session, cohort, int(seat), target, admin)
+            done = f"Moved to {target.title}; the payment and any instalment plan are unchanged."
+        elif action == "cancel_cohort":
+            target = service.get_cohort(session, to_cohort) if to_cohort else None
+            result = cancel.cancel_cohort(session, cohort, by=admin, move_to=target)
+            done = f"Cohort cancelled: {result['moved']} moved, {result['refunded']} refunded."
+        else:
+            raise Invalid("Choose an action.", code="bad_action")
+    except CadreError as exc:
+        return redirect(back, f"Not done: {exc.message}")
+    except ValueError:
+        return redirect(back, "Not done: give whole numbers for capacity and minutes.")
+    return redirect(back, done)
