@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 import api.models  # noqa: F401  - every table registered before anything queries
 from api.accounts import pages as accounts_pages
 from api.accounts import router as accounts_router
+from api.accounts import sso_pages as accounts_sso_pages
 from api.catalog import pages as catalog_pages
 from api.catalog import router as catalog_router
 from api.certificates import pages as certificates_pages
@@ -43,6 +44,7 @@ from api.payments import router as payments_router
 API_ROUTERS = [accounts_router.router, catalog_router.router, halloffame_router.router, learning_router.router,
                certificates_router.router, payments_router.router, payments_router.webhooks]
 PAGE_ROUTERS = [catalog_pages.router, accounts_pages.router, accounts_pages.login_router,
+                accounts_sso_pages.router, accounts_sso_pages.bare_router,
                 halloffame_pages.router, learning_pages.router,
                 learning_admin_pages.router, certificates_pages.router, payments_pages.router,
                 payments_admin_pages.router, outbox_pages.router]
