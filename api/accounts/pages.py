@@ -56,10 +56,18 @@ def register(request: Request, session: SessionDep, email: str = Form(""), full_
     return response
 
 
+def login_form(request: Request, status: int = 200, **ctx):
+    """The log-in page, with its single sign-on choices (accounts/_sso_login.html)."""
+    ctx.setdefault("values", {})
+    ctx.setdefault("error", None)
+    ctx.setdefault("sso_rule", None)
+    return render(request, "accounts/login.html", status, sso_providers=sso.listed_providers(),
+                  sso_enabled=bool(sso.providers()), **ctx)
+
+
 @router.get("/login")
 def login_page(request: Request, next: str | None = None):
-    return render(request, "accounts/login.html", values={}, error=None, next=safe_next(next),
-                  sso_providers=sso.listed_providers(), sso_rule=None)
+    return login_form(request, next=safe_next(next))
 
 
 def _sso_required(session, email: str, next: str, request: Request):
@@ -70,8 +78,8 @@ def _sso_required(session, email: str, next: str, request: Request):
         return None
     refusal = Forbidden(f"People at {rule.domain} log in with {rule.names}: use the button below.",
                         code="sso_required")  # rolls the request back (a right password lifts no lock-out)
-    return render(request, "accounts/login.html", refusal.status_code, values={"email": email},
-                  error=refusal.message, next=safe_next(next), sso_providers=sso.listed_providers(), sso_rule=rule)
+    return login_form(request, refusal.status_code, values={"email": email}, error=refusal.message,
+                      next=safe_next(next), sso_rule=rule)
 
 
 @login_router.post("/login")
@@ -82,9 +90,9 @@ def login(request: Request, session: SessionDep, email: str = Form(""), password
     except CadreError as exc:
         rule = sso.rule_for(session, email) if "@" in email else None
         offer = rule if rule and rule.offered else None  # a bound, optional provider is offered beside the error
-        return _sso_required(session, email, next, request) or render(
-            request, "accounts/login.html", exc.status_code, values={"email": email}, error=exc.message,
-            next=safe_next(next), sso_providers=sso.listed_providers(), sso_rule=offer)
+        return _sso_required(session, email, next, request) or login_form(
+            request, exc.status_code, values={"email": email}, error=exc.message, next=safe_next(next),
+            sso_rule=offer)
     refused = _sso_required(session, email, next, request)
     if refused is not None:
         return refused

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from api.accounts import oidc, sso
 from api.accounts import service as accounts
 from api.accounts.deps import CurrentUser, optional_user
-from api.accounts.pages import safe_next
+from api.accounts.pages import login_form, safe_next
 from api.accounts.router import client_ip, set_session_cookie
 from api.accounts.schemas import PasswordAdd
 from api.core.config import get_settings
@@ -99,12 +99,11 @@ def discover(request: Request, session: SessionDep, email: str = Form(""), next:
     """'Log in with my organisation': the provider bound to the address's domain."""
     rule = sso.rule_for(session, email) if "@" in email else None
     if rule is None or not rule.offered:
-        return render(request, "accounts/login.html", 404, values={"email": email}, next=safe_next(next),
-                      error="Your organisation has no single sign-on with Cadre. Log in with your email and "
-                            "password.", sso_providers=sso.listed_providers(), sso_rule=None)
+        return login_form(request, 404, values={"email": email}, next=safe_next(next),
+                          error="Your organisation has no single sign-on with Cadre. Log in with your email and "
+                                "password.")
     if len(rule.offered) > 1:
-        return render(request, "accounts/login.html", values={"email": email}, next=safe_next(next), error=None,
-                      sso_providers=sso.listed_providers(), sso_rule=rule)
+        return login_form(request, values={"email": email}, next=safe_next(next), sso_rule=rule)
     try:
         with without_transaction(session):
             return _leave_for(rule.offered[0], safe_next(next))

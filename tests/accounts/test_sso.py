@@ -65,6 +65,9 @@ def test_a_new_person_logs_in_and_gets_an_account(client, db, providers, oidc_pr
     user = db.exec(select(User).where(User.email == "nadia@newco.example.com")).one()
     assert user.full_name == "Nadia Okafor" and user.password_hash == NO_PASSWORD
     assert user.email_verified_at is None  # the provider did not say it checked the address
+    for guess in ("", "cadre-dummy-password-for-timing", NO_PASSWORD):  # no password logs in to it
+        r = client.post("/api/v1/auth/login", json={"email": "nadia@newco.example.com", "password": guess or "x"})
+        assert r.status_code == 422
     [identity] = _identities(db)
     assert (identity.issuer, identity.subject, identity.user_id) == (oidc_provider.url.rstrip("/"), person.user_name,
                                                                      user.id)
