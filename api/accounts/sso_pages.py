@@ -59,14 +59,21 @@ FAILURES = {
     "expired": (400, "This log-in took too long",
                 "The proof of identity from {name} had already expired when it reached us. Check your device's "
                 "clock, then start again from the log-in page."),
+    # Refusals from the rules (sso.complete); their message is the error's own.
+    "sso_email_unverified": (403, "Your email address is not confirmed by {name}", ""),
+    "identity_taken": (409, "This {name} account is linked elsewhere", ""),
+    "sso_no_email": (422, "{name} did not share your email address", ""),
     "insecure": (502, "This provider is not set up safely",
                  "{name} is configured with an address that is not https, which Cadre does not use in production. "
                  "Tell your administrator."),
 }
 
 
-def _failure_page(request: Request, name: str, kind: str, status: int | None = None, message: str | None = None):
+def _failure_page(request: Request, name: str, kind: str, status: int | None = None, message: str | None = None,
+                  session=None):
     code, title, text = FAILURES.get(kind, FAILURES["invalid_token"])
+    if session is not None and not hasattr(request.state, "user"):
+        optional_user(request, session)  # the header shows who is logged in (no provider call follows)
     response = render(request, "accounts/sso_error.html", status or code, title=title.format(name=name),
                       message=message or text.format(name=name), kind=kind)
     response.delete_cookie(FLOW_COOKIE, path="/sso/")
@@ -116,26 +123,26 @@ def callback(request: Request, key: str, session: SessionDep, code: str = "", st
     p = sso.provider(key)  # settings only: no database yet
     flow = sso.decode_flow(request.cookies.get(FLOW_COOKIE))
     if error:
-        return _failure_page(request, p.name, "cancelled" if error in ("access_denied", "login_required",
-                                                                       "consent_required") else "provider_error")
+        kind = "cancelled" if error in ("access_denied", "login_required", "consent_required") else "provider_error"
+        return _failure_page(request, p.name, kind, session=session)
     if flow is None or flow.provider != p.key or not state or not _same(state, flow.state) or not code:
-        return _failure_page(request, p.name, "state_mismatch")
+        return _failure_page(request, p.name, "state_mismatch", session=session)
     try:  # over the network, before any database work
         token = oidc.exchange_code(p, code, flow)
         claims = oidc.validate_id_token(p, token, flow)
     except oidc.OIDCFailure as failure:
-        return _failure_page(request, p.name, failure.kind)
+        return _failure_page(request, p.name, failure.kind, session=session)
     link_user_id = flow.link_user_id
     if link_user_id is not None:  # still the same person logged in here?
         from api.accounts.deps import session_token
 
         current = accounts.user_for_session_token(session, session_token(request))
         if current is None or current.id != link_user_id:
-            return _failure_page(request, p.name, "state_mismatch")
+            return _failure_page(request, p.name, "state_mismatch", session=session)
     try:
         outcome = sso.complete(session, p, claims, link_user_id)
     except CadreError as exc:  # the request rolls back: nothing half-made stays
-        return _failure_page(request, p.name, exc.code, exc.status_code, exc.message)
+        return _failure_page(request, p.name, exc.code, exc.status_code, exc.message, session=session)
     if outcome.kind == "link_pending":
         response = redirect("/sso/link")
         response.set_cookie(LINK_COOKIE, outcome.pending_token, max_age=int(sso.PENDING_TTL.total_seconds()),

@@ -217,6 +217,7 @@ def test_an_unverified_email_never_links_to_an_existing_account(client, db, prov
     users = _count(db, User)
     r = _sso(client, oidc_provider, idp_user("bella@acme.example.com", verified=False))
     assert r.status_code == 403 and "has not confirmed that bella@acme.example.com belongs to you" in r.text
+    assert "Your email address is not confirmed by Acme ID" in r.text
     assert _identities(db) == [] and _count(db, User) == users and _count(db, SSOPendingLink) == 0
     assert "cadre_session" not in client.cookies
     assert client.get("/account", follow_redirects=False).status_code == 303  # not logged in as the owner

@@ -95,3 +95,54 @@ def test_log_in_with_the_provider_then_add_a_password_and_unlink(sso_page, oidc_
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto("/login")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def _provider_login(page, oidc_provider, user_name: str) -> None:  # noqa: F811
+    page.wait_for_url(f"{oidc_provider.url}**")
+    page.fill("input[name=login]", user_name)
+    page.get_by_role("button", name="Continue").click()
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    accept = page.locator("#accept")
+    if accept.count():
+        accept.click()
+
+
+def test_an_existing_account_is_linked_after_its_password_and_errors_are_pages(sso_page, sso_server,
+                                                                                oidc_provider):  # noqa: F811
+    import httpx
+
+    from tests.accounts.conftest import VERIFIED
+
+    page = sso_page
+    r = httpx.post(f"{sso_server['url']}/api/v1/auth/register",
+                   json={"email": "joao@partner.example.com", "full_name": "João Silva", "password": "joaos-password"})
+    assert r.status_code == 201, r.text
+    with oidc_provider.app.app_context():
+        person = oidc_provider.random_user(user_name="joao.silva", emails=["joao@partner.example.com"],
+                                           formatted_name="João Silva", given_name="João", family_name="Silva")
+        oidc_provider.backend.set_user_password(person, PASSWORD)
+    VERIFIED.add("joao.silva")  # the provider vouches for the address
+    oidc_provider.logout()
+    forget_codes(oidc_provider)
+    try:
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.goto("/login")
+        page.get_by_role("button", name="Acme ID").click()
+        _provider_login(page, oidc_provider, "joao.silva")
+        page.wait_for_url("**/sso/link")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Link Acme ID to your account")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        shot(page, "sso-link-390")
+        page.get_by_label("Cadre password").fill("joaos-password")
+        page.get_by_role("button", name="Link and log in").click()
+        page.wait_for_url("**/dashboard")
+        expect(page.get_by_role("status")).to_contain_text("Acme ID is linked to your account")
+    finally:
+        VERIFIED.discard("joao.silva")
+
+    # An answer that does not belong to a log-in started in this browser is a page saying so.
+    page.goto("/sso/acme/callback?code=forged&state=forged")
+    expect(page.get_by_role("heading", level=1)).to_have_text("This log-in link is not for this browser")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "sso-error-390")
