@@ -396,3 +396,15 @@ def test_production_refuses_an_http_issuer(monkeypatch):
     with pytest.raises(oidc.OIDCFailure) as failure:
         oidc.metadata(http)
     assert failure.value.kind == "insecure"
+
+
+def test_forms_may_lead_to_the_configured_providers(providers, oidc_provider):
+    # "Log in with ..." posts here and is redirected to the provider: the browser allows that only when
+    # the page's form-action names the provider's site.
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+
+    with TestClient(create_app()) as c:
+        policy = c.get("/healthz").headers["content-security-policy"]
+    assert f"form-action 'self' https://checkout.stripe.com {oidc_provider.url.rstrip('/')};" in policy
