@@ -7,12 +7,14 @@ about is a page saying what happened and what to do.
 
 from __future__ import annotations
 
+import hmac
+
 from fastapi import APIRouter, Depends, Form, Request
 from pydantic import ValidationError
 
 from api.accounts import oidc, sso
 from api.accounts import service as accounts
-from api.accounts.deps import CurrentUser, optional_user
+from api.accounts.deps import CurrentUser, optional_user, session_token
 from api.accounts.pages import login_form, safe_next
 from api.accounts.router import client_ip, set_session_cookie
 from api.accounts.schemas import PasswordAdd
@@ -134,8 +136,6 @@ def callback(request: Request, key: str, session: SessionDep, code: str = "", st
         return _failure_page(request, p.name, failure.kind, session=session)
     link_user_id = flow.link_user_id
     if link_user_id is not None:  # still the same person logged in here?
-        from api.accounts.deps import session_token
-
         current = accounts.user_for_session_token(session, session_token(request))
         if current is None or current.id != link_user_id:
             return _failure_page(request, p.name, "state_mismatch", session=session)
@@ -150,8 +150,7 @@ def callback(request: Request, key: str, session: SessionDep, code: str = "", st
     elif outcome.kind == "linked":
         response = redirect("/account", f"{p.name} is linked: you can log in with it from now on.")
     else:
-        response = redirect(flow.next if outcome.kind == "logged_in" else "/dashboard",
-                            f"Welcome, {outcome.user.full_name}." if outcome.kind == "created" else None)
+        response = redirect(flow.next, f"Welcome, {outcome.user.full_name}." if outcome.kind == "created" else None)
         raw, _ = accounts.start_session(session, outcome.user, client_ip(request), request.headers.get("user-agent"))
         set_session_cookie(response, raw)
     response.delete_cookie(FLOW_COOKIE, path="/sso/")
@@ -159,8 +158,6 @@ def callback(request: Request, key: str, session: SessionDep, code: str = "", st
 
 
 def _same(a: str, b: str) -> bool:
-    import hmac
-
     return hmac.compare_digest(a.encode(), b.encode())
 
 
