@@ -166,7 +166,8 @@ def validate_id_token(provider: OIDCProviderSettings, token: dict[str, Any], flo
     nonce are right. Authlib checks only `iss` by default: the audience is asked for explicitly."""
     meta = metadata(provider)
     algorithms = meta.get("id_token_signing_alg_values_supported") or ["RS256"]
-    algorithms = [a for a in algorithms if a != "none"]
+    # Signatures by the provider's published keys only: never "none", never a shared-secret HMAC.
+    algorithms = [a for a in algorithms if a != "none" and not a.startswith("HS")] or ["RS256"]
     raw = token.get("id_token")
     if not isinstance(raw, str):
         raise OIDCFailure("invalid_token", "no ID token")
