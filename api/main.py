@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 import api.models  # noqa: F401  - every table registered before anything queries
 from api.accounts import pages as accounts_pages
 from api.accounts import router as accounts_router
+from api.accounts import sso_pages as accounts_sso_pages
 from api.assessments import admin_pages as assessments_admin_pages
 from api.assessments import coach_pages as assessments_coach_pages
 from api.assessments import pages as assessments_pages
@@ -51,6 +52,7 @@ API_ROUTERS = [accounts_router.router, catalog_router.router, halloffame_router.
                certificates_router.router, payments_router.router, payments_router.webhooks, assessments_router.router,
                cohorts_router.router]
 PAGE_ROUTERS = [catalog_pages.router, accounts_pages.router, accounts_pages.login_router,
+                accounts_sso_pages.router, accounts_sso_pages.bare_router,
                 halloffame_pages.router,
                 # before learning's: /learn/{slug}/assessments must not be taken for a lesson slug
                 assessments_pages.router, assessments_coach_pages.router, assessments_admin_pages.router,

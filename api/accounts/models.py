@@ -89,3 +89,61 @@ class LoginAttempt(SQLModel, table=True):
     ip: str = Field(max_length=64, index=True)
     succeeded: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+# --- single sign-on (api/accounts/sso.py) ----------------------------------------------------------
+
+NO_PASSWORD = "!sso-only"  # noqa: S105 - never a valid hash: an account made by single sign-on has no password yet
+
+
+class UserIdentity(SQLModel, table=True):
+    """An account at an OpenID Connect provider, linked to a Cadre account. Known by its issuer and
+    subject, the only pair a provider promises never to give to someone else: an email address is not."""
+
+    __tablename__ = "user_identity"
+    __table_args__ = (UniqueConstraint("issuer", "subject"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    provider_key: str = Field(max_length=40)
+    issuer: str = Field(max_length=500)
+    subject: str = Field(max_length=255)
+    email: str | None = Field(default=None, max_length=320)  # as the provider last said, for display
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class SSODomainBinding(SQLModel, table=True):
+    """People whose email is on `domain` are offered (or, when `required`, must use) this provider.
+    Settings bind the body's own providers; these rows are for others, managed per owner (the
+    organisation that asked for it, once organisations exist: `owner_id` is left for its id)."""
+
+    __tablename__ = "sso_domain_binding"
+    __table_args__ = (UniqueConstraint("domain", "provider_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider_key: str = Field(max_length=40)
+    domain: str = Field(max_length=255, index=True)  # lower-cased, without "@"
+    required: bool = False
+    owner_id: int | None = Field(default=None, index=True)  # the future organisation's id
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SSOPendingLink(SQLModel, table=True):
+    """A provider account waiting to be linked to an existing Cadre account with the same (verified)
+    email, until the person proves the Cadre account is theirs: its password once, or a link mailed to
+    it. The browser holds one secret, the mailed link another; both are stored only as digests."""
+
+    __tablename__ = "sso_pending_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    browser_digest: str = Field(max_length=64, unique=True)
+    mail_digest: str | None = Field(default=None, max_length=64, unique=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    provider_key: str = Field(max_length=40)
+    issuer: str = Field(max_length=500)
+    subject: str = Field(max_length=255)
+    email: str = Field(max_length=320)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

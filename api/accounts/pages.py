@@ -8,14 +8,14 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Form, Request
 from pydantic import ValidationError
 
-from api.accounts import service
+from api.accounts import service, sso
 from api.accounts.deps import AdminUser, CurrentUser, optional_user, require_role, session_token
 from api.accounts.models import Role, User
 from api.accounts.router import clear_session_cookie, client_ip, set_session_cookie
 from api.accounts.schemas import EmailChange, PasswordChange, PasswordReset, UserCreate, UserUpdate
 from api.core import pagination
 from api.core.db import SessionDep
-from api.core.errors import CadreError
+from api.core.errors import CadreError, Forbidden
 from api.core.security import csrf_protect
 from api.core.templates import form_errors, redirect, render
 
@@ -60,9 +60,30 @@ def register(request: Request, session: SessionDep, email: str = Form(""), full_
     return response
 
 
+def login_form(request: Request, status: int = 200, **ctx):
+    """The log-in page, with its single sign-on choices (accounts/_sso_login.html)."""
+    ctx.setdefault("values", {})
+    ctx.setdefault("error", None)
+    ctx.setdefault("sso_rule", None)
+    return render(request, "accounts/login.html", status, sso_providers=sso.listed_providers(),
+                  sso_enabled=bool(sso.providers()), **ctx)
+
+
 @router.get("/login")
 def login_page(request: Request, next: str | None = None):
-    return render(request, "accounts/login.html", values={}, error=None, next=safe_next(next))
+    return login_form(request, next=safe_next(next))
+
+
+def _sso_required(session, email: str, next: str, request: Request):
+    """A password log-in for a domain that must use single sign-on: refused, pointing at the provider,
+    whether or not the password was right (so the answer says nothing about it)."""
+    rule = sso.rule_for(session, email) if "@" in email else None
+    if rule is None or not rule.required:
+        return None
+    refusal = Forbidden(f"People at {rule.domain} log in with {rule.names}: use the button below.",
+                        code="sso_required")  # rolls the request back (a right password lifts no lock-out)
+    return login_form(request, refusal.status_code, values={"email": email}, error=refusal.message,
+                      next=safe_next(next), sso_rule=rule)
 
 
 @login_router.post("/login")
@@ -71,8 +92,14 @@ def login(request: Request, session: SessionDep, email: str = Form(""), password
     try:
         user = service.authenticate(session, email, password, client_ip(request))
     except CadreError as exc:
-        return render(request, "accounts/login.html", exc.status_code, values={"email": email},
-                      error=exc.message, next=safe_next(next))
+        rule = sso.rule_for(session, email) if "@" in email else None
+        offer = rule if rule and rule.offered else None  # a bound, optional provider is offered beside the error
+        return _sso_required(session, email, next, request) or login_form(
+            request, exc.status_code, values={"email": email}, error=exc.message, next=safe_next(next),
+            sso_rule=offer)
+    refused = _sso_required(session, email, next, request)
+    if refused is not None:
+        return refused
     raw, _ = service.start_session(session, user, client_ip(request), request.headers.get("user-agent"))
     response = redirect(safe_next(next))
     set_session_cookie(response, raw)
@@ -150,17 +177,23 @@ def confirm_email(request: Request, session: SessionDep, token: str = Form("")):
                   message=f"Your account now uses {user.email}.")
 
 
-def _account(request: Request, status: int = 200, **ctx):
+def _account(request: Request, session, status: int = 200, **ctx):
     from api.core.timezones import all_zones
 
     ctx.setdefault("errors", {})
     ctx.setdefault("zones", all_zones())
-    return render(request, "accounts/account.html", status, **ctx)
+    user = request.state.user
+    linked = sso.identities(session, user)
+    names = {p.key: p.name for p in sso.providers().values()}
+    return render(request, "accounts/account.html", status, identities=linked, provider_names=names,
+                  has_password=sso.has_password(user), can_unlink=len(linked) > 1 or sso.password_counts(session, user),
+                  linkable=[p for p in sso.providers().values() if p.key not in {i.provider_key for i in linked}],
+                  **ctx)
 
 
 @router.get("/account")
-def account(request: Request, user: CurrentUser):
-    return _account(request)
+def account(request: Request, user: CurrentUser, session: SessionDep):
+    return _account(request, session)
 
 
 @router.post("/account/name")
@@ -168,7 +201,7 @@ def account_name(request: Request, user: CurrentUser, session: SessionDep, full_
     try:
         service.change_name(session, user, UserUpdate(full_name=full_name).full_name)
     except ValidationError as exc:
-        return _account(request, 422, errors=form_errors(exc))
+        return _account(request, session, 422, errors=form_errors(exc))
     return redirect("/account", "Your name is updated.")
 
 
@@ -177,7 +210,8 @@ def account_time_zone(request: Request, user: CurrentUser, session: SessionDep, 
     from api.core.timezones import is_zone
 
     if not is_zone(time_zone.strip()):
-        return _account(request, 422, errors={"time_zone": "Choose a time zone from the list, e.g. Europe/London."})
+        return _account(request, session, 422,
+                        errors={"time_zone": "Choose a time zone from the list, e.g. Europe/London."})
     service.change_time_zone(session, user, time_zone.strip())
     return redirect("/account", f"Times are now shown in {time_zone.strip()}.")
 
@@ -189,9 +223,9 @@ def account_password(request: Request, user: CurrentUser, session: SessionDep,
         data = PasswordChange(current_password=current_password, new_password=new_password)
         service.change_password(session, user, data.current_password, data.new_password, session_token(request))
     except ValidationError as exc:
-        return _account(request, 422, errors=form_errors(exc))
+        return _account(request, session, 422, errors=form_errors(exc))
     except CadreError as exc:
-        return _account(request, exc.status_code, errors={"current_password": exc.message})
+        return _account(request, session, exc.status_code, errors={"current_password": exc.message})
     return redirect("/account", "Password changed. Your other sessions were logged out.")
 
 
@@ -202,9 +236,9 @@ def account_email(request: Request, user: CurrentUser, session: SessionDep, new_
         data = EmailChange(new_email=new_email, current_password=current_password)
         service.request_email_change(session, user, data.new_email, data.current_password)
     except ValidationError as exc:
-        return _account(request, 422, errors=form_errors(exc))
+        return _account(request, session, 422, errors=form_errors(exc))
     except CadreError as exc:
-        return _account(request, exc.status_code, errors={"new_email": exc.message})
+        return _account(request, session, exc.status_code, errors={"new_email": exc.message})
     return redirect("/account", f"We sent a confirmation link to {new_email.strip().lower()}.")
 
 

@@ -44,6 +44,10 @@ class PasswordReset(BaseModel):
     new_password: str = Field(min_length=PASSWORD_MIN, max_length=200)
 
 
+class PasswordAdd(BaseModel):
+    new_password: str = Field(min_length=PASSWORD_MIN, max_length=200)
+
+
 class TokenIn(BaseModel):
     token: str = Field(min_length=10, max_length=200)
 

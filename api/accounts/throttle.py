@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, text, update
 from sqlmodel import Session, col, select
 
-from api.accounts.models import LoginAttempt, User
+from api.accounts.models import NO_PASSWORD, LoginAttempt, User
 from api.core.config import get_settings
 from api.core.db import independent_session, utcnow
 from api.core.errors import TooManyRequests
@@ -95,7 +95,9 @@ def reserve(session: Session, email: str, ip: str) -> Slot:
         _refuse_if_over(tx, email, ip)  # raising rolls the record back
         user = tx.exec(select(User).where(User.email == email)).first()
         return Slot(attempt_id=attempt.id, user_id=user.id if user else None,
-                    password_hash=user.password_hash if user else None, is_active=bool(user and user.is_active))
+                    # An account without a password is checked against the dummy hash, as an unknown one is.
+                    password_hash=user.password_hash if user and user.password_hash != NO_PASSWORD else None,
+                    is_active=bool(user and user.is_active))
 
 
 def succeeded(session: Session, slot: Slot) -> None:

@@ -6,11 +6,31 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parents[2]
 DEV_SECRET = "dev-only-secret-change-me"  # noqa: S105 - refused in production below
+
+
+class OIDCProviderSettings(BaseModel):
+    """One OpenID Connect provider people may log in with (see README, Single sign-on)."""
+
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")  # in URLs (/sso/{key}/...) and stored with identities
+    issuer: str  # exactly as the provider's discovery document states it
+    client_id: str
+    client_secret: str = ""
+    name: str  # shown on the button: "Log in with {name}"
+    # Email domains whose people are offered this provider on the log-in page, or must use it.
+    domains: list[str] = []
+    required: bool = False  # True: a password log-in for those domains is refused
+    listed: bool = True  # shown to everyone on the log-in page (False: only to its domains)
+    scopes: str = "openid email profile"
+
+    @field_validator("domains")
+    @classmethod
+    def _lower_domains(cls, domains: list[str]) -> list[str]:
+        return [d.strip().lower().lstrip("@") for d in domains if d.strip()]
 
 
 class Settings(BaseSettings):
@@ -70,6 +90,12 @@ class Settings(BaseSettings):
     login_max_failures_per_account_everywhere: int = 50
     login_max_failures_per_ip: int = 20
     login_window_minutes: int = 15
+
+    # Single sign-on: a JSON list of OIDCProviderSettings, e.g.
+    # CADRE_OIDC_PROVIDERS='[{"key": "entra", "issuer": "https://...", "client_id": "...", ...}]'
+    oidc_providers: list[OIDCProviderSettings] = []
+    oidc_timeout_seconds: float = 10.0  # each call to a provider (discovery, keys, token)
+    oidc_leeway_seconds: int = 60  # clock difference tolerated on a token's times
 
     # Payments. No Stripe key: the offline provider (a local checkout page that sends Stripe-shaped,
     # Stripe-signed events to the same webhook route). Refused in production.
@@ -183,6 +209,13 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _providers_are_distinct(self) -> Settings:
+        keys = [p.key for p in self.oidc_providers]
+        if len(keys) != len(set(keys)):
+            raise ValueError("CADRE_OIDC_PROVIDERS: each provider needs its own key")
+        return self
+
+    @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         if self.env == "production":
             problems = []
@@ -202,6 +235,9 @@ class Settings(BaseSettings):
                 problems.append("CADRE_STORAGE must be s3 (uploads on one machine's disk are lost with it and "
                                 "not shared between app servers); set CADRE_ALLOW_LOCAL_STORAGE_IN_PRODUCTION=true "
                                 "if Cadre really runs on one machine whose disk is backed up")
+            for provider in self.oidc_providers:
+                if not provider.issuer.startswith("https://"):
+                    problems.append(f"CADRE_OIDC_PROVIDERS: the issuer of {provider.key!r} must be https://")
             if problems:
                 raise ValueError("refusing to start in production: " + "; ".join(problems))
         return self

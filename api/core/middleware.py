@@ -19,19 +19,36 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.core.config import get_settings
 from api.core.security import CSRF_COOKIE
 
-_HEADERS = [
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"strict-origin-when-cross-origin"),
-    (b"content-security-policy",
-     b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-     b"frame-ancestors 'none'; form-action 'self' https://checkout.stripe.com; base-uri 'self'"),
-]
+
+def _form_action() -> bytes:
+    """Where forms may lead: this site, Stripe's checkout and the single sign-on providers' sites (a
+    "Log in with ..." button posts here and is redirected there; browsers hold redirects to this too)."""
+    from urllib.parse import urlsplit
+
+    sources = ["'self'", "https://checkout.stripe.com"]
+    for provider in get_settings().oidc_providers:
+        parts = urlsplit(provider.issuer)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if origin not in sources:
+            sources.append(origin)
+    return " ".join(sources).encode()
+
+
+def _headers() -> list[tuple[bytes, bytes]]:
+    return [
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"referrer-policy", b"strict-origin-when-cross-origin"),
+        (b"content-security-policy",
+         b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+         b"frame-ancestors 'none'; form-action " + _form_action() + b"; base-uri 'self'"),
+    ]
 
 
 class SecurityMiddleware:
     def __init__(self, app: ASGIApp):
         self.app = app
+        self.headers = _headers()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -43,7 +60,7 @@ class SecurityMiddleware:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
-                headers += [(k, v) for k, v in _HEADERS if k not in present]
+                headers += [(k, v) for k, v in self.headers if k not in present]
                 if scope["path"].startswith("/docs"):  # Swagger UI needs its own inline script
                     headers = [(k, v) for k, v in headers if k != b"content-security-policy"]
                 new = state.get("csrf_new")

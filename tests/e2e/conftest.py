@@ -34,8 +34,12 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """Cadre served by `cadre serve` in a subprocess, migrated and loaded like `make run` does."""
-    work = tmp_path_factory.mktemp("live")
-    port = free_port()
+    yield from serve_cadre(tmp_path_factory.mktemp("live"))
+
+
+def serve_cadre(work: Path, port: int | None = None, extra_env: dict[str, str] | None = None):
+    """Start a Cadre server in `work` (yields {"url", "env", "work"}), stopped when the generator closes."""
+    port = port or free_port()
     # The real catalogue plus a one-lesson free programme that a journey can finish in seconds.
     content = work / "content"
     shutil.copytree(ROOT / "content", content)
@@ -51,6 +55,7 @@ def live_server(tmp_path_factory):
         "CADRE_BASE_URL": f"http://127.0.0.1:{port}",
         "CADRE_EMAIL_BACKEND": "console",
         "CADRE_SECRET_KEY": "e2e-secret-key-long-enough-0123456789abcdef",
+        **(extra_env or {}),
     })
     cadre = [sys.executable, "-m", "api.cli"]
     for args in (["db", "upgrade"], ["content", "sync"], ["keys", "create", "--if-missing"]):
