@@ -6,8 +6,8 @@ someone else's is 404. Every form works without JavaScript."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from starlette.datastructures import UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
+from starlette.datastructures import UploadFile
 
 from api.accounts.deps import CurrentUser, optional_user
 from api.assessments import access, evidence, files, submissions, views

@@ -9,6 +9,27 @@ from api.learning.models import EnrolmentSource
 
 
 @pytest.fixture
+def quick_people(db):
+    """The same cast without password hashing (for service-level tests that never log in)."""
+    from api.accounts.models import User, UserRole
+
+    def make(email, name, role=None):
+        u = User(email=email, full_name=name, password_hash="-")
+        db.add(u)
+        db.flush()
+        if role:
+            db.add(UserRole(user_id=u.id, role=role.value))
+        return u
+
+    people = {"learner": make("lena@example.com", "Lena Learner"), "other": make("otto@example.com", "Otto Other"),
+              "coach": make("cora@example.com", "Cora Coach", Role.coach),
+              "coach2": make("colm@example.com", "Colm Coach", Role.coach),
+              "admin": make("ada@example.com", "Ada Admin", Role.admin)}
+    db.commit()
+    return people
+
+
+@pytest.fixture
 def people(make_user):
     return {
         "learner": make_user("lena@example.com", name="Lena Learner"),
