@@ -31,7 +31,8 @@ def test_a_coach_is_refused_live_marking_until_calibrated(db, people, enrol, acx
         with pytest.raises(Conflict) as exc:
             attempt()
         assert exc.value.code == "calibration_needed"
-        assert "ACXP" in exc.value.message and "2 more" in exc.value.message and "/coach/calibration" in exc.value.message
+        message = exc.value.message
+        assert "ACXP" in message and "2 more" in message and "/coach/calibration" in message
     calibration.mark_exemplar(db, coach, exemplars[0], all_at(db, acxp_brief, 2))
     with pytest.raises(Conflict) as exc:
         queue.mark_next(db, coach)

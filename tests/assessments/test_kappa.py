@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from api.assessments.kappa import mean_level_drift, quadratic_weighted_kappa as qwk
+from api.assessments.kappa import mean_level_drift
+from api.assessments.kappa import quadratic_weighted_kappa as qwk
 
 
 def test_perfect_agreement_is_one():
