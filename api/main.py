@@ -17,6 +17,7 @@ from api.accounts import router as accounts_router
 from api.assessments import admin_pages as assessments_admin_pages
 from api.assessments import coach_pages as assessments_coach_pages
 from api.assessments import pages as assessments_pages
+from api.assessments import review_pages as assessments_review_pages
 from api.assessments import router as assessments_router
 from api.catalog import pages as catalog_pages
 from api.catalog import router as catalog_router
@@ -50,6 +51,7 @@ PAGE_ROUTERS = [catalog_pages.router, accounts_pages.router, accounts_pages.logi
                 halloffame_pages.router,
                 # before learning's: /learn/{slug}/assessments must not be taken for a lesson slug
                 assessments_pages.router, assessments_coach_pages.router, assessments_admin_pages.router,
+                assessments_review_pages.router,
                 learning_pages.router,
                 learning_admin_pages.router, certificates_pages.router, payments_pages.router,
                 payments_admin_pages.router, outbox_pages.router]

@@ -282,7 +282,8 @@ def _reasons_of(session: Session, sub_ids: list[int]) -> dict[int, list[str]]:
         for e in session.exec(select(AuditEntry).where(col(AuditEntry.submission_id).in_(sub_ids),
                                                        AuditEntry.to_state == State.in_moderation.value)
                               .order_by(AuditEntry.at, AuditEntry.id)).all():
-            out[e.submission_id] = list((e.data or {}).get("reasons") or [])
+            if (e.data or {}).get("reasons"):
+                out[e.submission_id] = list(e.data["reasons"])
     return out
 
 
