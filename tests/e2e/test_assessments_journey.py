@@ -53,7 +53,8 @@ def _user(live_server, email, name, role=None):
 
 
 def _page_as(browser_instance, live_server, email, width=1280):
-    page = browser_instance.new_context(base_url=live_server["url"], viewport={"width": width, "height": 900}).new_page()
+    context = browser_instance.new_context(base_url=live_server["url"], viewport={"width": width, "height": 900})
+    page = context.new_page()
     page.set_default_timeout(15_000)
     page.goto("/login")
     page.get_by_label("Email address").fill(email)
