@@ -18,6 +18,8 @@ from api.accounts import sso_pages as accounts_sso_pages
 from api.assessments import admin_pages as assessments_admin_pages
 from api.assessments import coach_pages as assessments_coach_pages
 from api.assessments import pages as assessments_pages
+from api.assessments import review_pages as assessments_review_pages
+from api.assessments import review_router as assessments_review_router
 from api.assessments import router as assessments_router
 from api.catalog import pages as catalog_pages
 from api.catalog import router as catalog_router
@@ -50,12 +52,13 @@ from api.payments import router as payments_router
 
 API_ROUTERS = [accounts_router.router, catalog_router.router, halloffame_router.router, learning_router.router,
                certificates_router.router, payments_router.router, payments_router.webhooks, assessments_router.router,
-               cohorts_router.router]
+               assessments_review_router.router, cohorts_router.router]
 PAGE_ROUTERS = [catalog_pages.router, accounts_pages.router, accounts_pages.login_router,
                 accounts_sso_pages.router, accounts_sso_pages.bare_router,
                 halloffame_pages.router,
                 # before learning's: /learn/{slug}/assessments must not be taken for a lesson slug
                 assessments_pages.router, assessments_coach_pages.router, assessments_admin_pages.router,
+                assessments_review_pages.router,
                 learning_pages.router,
                 learning_admin_pages.router, certificates_pages.router, payments_pages.router,
                 payments_admin_pages.router, outbox_pages.router, cohorts_pages.router, cohorts_admin_pages.router]

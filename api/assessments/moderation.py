@@ -184,7 +184,10 @@ def _require_moderator(session: Session, sub: Submission, user: User) -> Mark:
 
 
 def take(session: Session, sub: Submission, coach: User) -> Mark:
-    """A coach takes a moderation no one has been given yet."""
+    """A coach takes a moderation no one has been given yet. The submission's row is locked first, so
+    two coaches taking it at once are answered one after the other: one gets it, the other 409."""
+    session.exec(select(Submission).where(Submission.id == sub.id).with_for_update()
+                 .execution_options(populate_existing=True)).one()
     if sub.state != State.in_moderation.value:
         raise Conflict(f"This submission is {states.LEARNER_WORDS[sub.state]}; it is not waiting for moderation.",
                        code="not_in_moderation")
@@ -282,7 +285,8 @@ def _reasons_of(session: Session, sub_ids: list[int]) -> dict[int, list[str]]:
         for e in session.exec(select(AuditEntry).where(col(AuditEntry.submission_id).in_(sub_ids),
                                                        AuditEntry.to_state == State.in_moderation.value)
                               .order_by(AuditEntry.at, AuditEntry.id)).all():
-            out[e.submission_id] = list((e.data or {}).get("reasons") or [])
+            if (e.data or {}).get("reasons"):
+                out[e.submission_id] = list(e.data["reasons"])
     return out
 
 

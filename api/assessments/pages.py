@@ -111,23 +111,28 @@ def remove_file(request: Request, slug: str, brief_slug: str, file_id: str, user
     return redirect(f"/learn/{slug}/assessments/{brief_slug}", f"“{name}” is removed from your draft.")
 
 
-@router.post("/learn/{slug}/assessments/{brief_slug}/submit")
+@router.post("/learn/{slug}/assessments/{brief_slug}/submit", dependencies=[UploadBody])
 async def submit(request: Request, slug: str, brief_slug: str, user: CurrentUser, session: SessionDep):
+    """The draft form's Submit button: saves what the form holds (text, a chosen file), then submits."""
     form = await request.form()
+    text = form.get("text") if isinstance(form.get("text"), str) else None
+    upload = form.get("file")
+    data = await upload.read() if isinstance(upload, UploadFile) and upload.filename else None
     try:
         programme, brief = _open(session, user, slug, brief_slug)
+        stored = files.store(session, brief, upload.filename, data) if data is not None else None
         sub = submissions.start(session, user, brief)
-        if isinstance(form.get("text"), str):
+        if text is not None:
             version = str(form.get("version") or "")
-            submissions.save_draft(session, sub, user, text=form.get("text"),
-                                   version=int(version) if version.isdigit() else None,
+            submissions.save_draft(session, sub, user, text=text, version=int(version) if version.isdigit() else None,
                                    zone=str(form.get("zone") or ""))
+        if stored is not None:
+            files.attach(session, sub, user, stored)
         submissions.submit(session, sub, user, authentic=form.get("authentic") == "yes",
                            anonymised=form.get("anonymised") == "yes")
     except NotEnrolled as exc:
         return _no_access(request, exc)
     except CadreError as exc:
-        text = form.get("text") if isinstance(form.get("text"), str) else None
         return _refused(request, session, user, slug, brief_slug, exc, text)
     return redirect(f"/learn/{slug}/assessments/{brief_slug}",
                     f"Attempt {sub.attempt} is submitted. We have emailed you a confirmation.")

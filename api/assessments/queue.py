@@ -17,7 +17,7 @@ from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from api.accounts.models import User
-from api.assessments import allocation, notify, states
+from api.assessments import allocation, calibration, notify, states
 from api.assessments.models import State, Submission
 from api.core.db import utcnow
 from api.core.errors import Conflict
@@ -63,6 +63,7 @@ def mark_next(session: Session, coach: User, now: datetime | None = None) -> Sub
     held = holding(session, coach, now)
     if held is not None:
         return held
+    calibration.require_calibrated(session, coach)  # review: live marking only after the exemplars
     blocked = allocation.conflicted_learners(session, coach.id)
     for scope in (Submission.allocated_coach_id == coach.id,
                   and_(col(Submission.allocated_coach_id).is_(None), Submission.state == State.submitted.value)):
@@ -86,6 +87,7 @@ def start(session: Session, sub: Submission, coach: User, now: datetime | None =
     now = now or utcnow()
     if sub.state == State.in_marking.value and sub.lease_holder_id == coach.id:
         return renew(session, sub, coach, now)
+    calibration.require_calibrated(session, coach)  # review: live marking only after the exemplars
     if sub.state not in CLAIMABLE and sub.state != State.in_marking.value:
         raise Conflict(f"This submission is {states.LEARNER_WORDS[sub.state]}; there is nothing to mark.",
                        code="not_markable")

@@ -4,11 +4,12 @@ learner's programmes)."""
 
 from __future__ import annotations
 
-from sqlmodel import Session
+from sqlalchemy import and_
+from sqlmodel import Session, col, select
 
-from api.assessments import submissions, times
-from api.assessments.models import Outcome, State
-from api.catalog.models import Programme
+from api.assessments import times
+from api.assessments.models import Outcome, State, Submission
+from api.catalog.models import AssessmentBrief, Programme
 
 
 def _words(title: str, subs) -> str | None:
@@ -35,13 +36,23 @@ def _words(title: str, subs) -> str | None:
 
 
 def needs(session: Session, user_id: int, programmes: list[Programme]) -> dict[int, list[str]]:
-    briefs = submissions.briefs_for(session, [p.id for p in programmes])
-    all_ids = [b.id for bs in briefs.values() for b in bs]
-    by_brief = submissions.attempts_by_brief(session, user_id, all_ids)
+    """One query for all of the learner's programmes: each current brief with the learner's attempts."""
+    ids = [p.id for p in programmes]
+    rows = session.exec(
+        select(AssessmentBrief, Submission)
+        .outerjoin(Submission, and_(Submission.brief_id == AssessmentBrief.id, Submission.user_id == user_id))
+        .where(col(AssessmentBrief.programme_id).in_(ids), col(AssessmentBrief.retired_at).is_(None))
+        .order_by(AssessmentBrief.programme_id, AssessmentBrief.position, Submission.attempt)).all() if ids else []
+    briefs: dict[int, dict[int, tuple[AssessmentBrief, list[Submission]]]] = {pid: {} for pid in ids}
+    for brief, sub in rows:
+        entry = briefs[brief.programme_id].setdefault(brief.id, (brief, []))
+        if sub is not None:
+            entry[1].append(sub)
     out: dict[int, list[str]] = {}
     for p in programmes:
-        words = [w for b in briefs.get(p.id, []) if (w := _words(b.title, by_brief[b.id]))]
-        if not briefs.get(p.id):
+        found = briefs.get(p.id) or {}
+        words = [w for b, subs in found.values() if (w := _words(b.title, subs))]
+        if not found:
             words.append("the practical assessment, which is being prepared")
         out[p.id] = words
     return out

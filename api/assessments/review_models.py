@@ -103,3 +103,15 @@ class CalibrationMark(SQLModel, table=True):
     coach_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
     scores: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     submitted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+# The admin's overview pages every submission newest first by (created_at, id): the index that keeps a
+# page's cost the same at any depth (api/core/pagination.py). Declared here, on assess's table, with the
+# rest of review's schema (migration 0007_review).
+def _overview_index() -> Index:
+    from api.assessments.models import Submission
+
+    return Index("ix_assessment_submission_created_at_id", Submission.created_at, Submission.id)
+
+
+OVERVIEW_INDEX = _overview_index()

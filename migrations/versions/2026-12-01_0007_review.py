@@ -109,8 +109,14 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_assessment_appeal_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_assessment_appeal_user_id'), ['user_id'], unique=False)
 
+    with op.batch_alter_table('assessment_submission', schema=None) as batch_op:
+        batch_op.create_index('ix_assessment_submission_created_at_id', ['created_at', 'id'], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table('assessment_submission', schema=None) as batch_op:
+        batch_op.drop_index('ix_assessment_submission_created_at_id')
+
     with op.batch_alter_table('assessment_appeal', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_assessment_appeal_user_id'))
         batch_op.drop_index(batch_op.f('ix_assessment_appeal_status'))

@@ -59,11 +59,10 @@ def test_learner_submits_coach_marks_result_released(db, client, people, enrol, 
     r = _post(client, target, target + "/mark", action="submit", feedback="Real, careful work.", version=mv,
               rubric_version_id=rv, **data)
     assert r.status_code == 303, r.text
-    # The first ACXP marking of the month is in the moderation sample: a second coach confirms it.
     from api.assessments.access import by_public_id
     from tests.assessments.factories import confirm_moderation
 
-    confirm_moderation(db, by_public_id(db, target.rsplit("/", 1)[1]))
+    confirm_moderation(db, by_public_id(db, target.rsplit("/", 1)[1]))  # when the moderation sample took it
     db.commit()
     html = client.get(target).text
     assert "Release the result" in html

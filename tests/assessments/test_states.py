@@ -19,7 +19,12 @@ REFUSED = [(a, b) for a, b in itertools.product(ALL, ALL) if b not in states.EDG
 
 
 def test_the_edges_are_the_documented_ones():
-    assert len(ALLOWED) == 20
+    for frm, to in [(State.draft, State.submitted), (State.submitted, State.withdrawn), (State.submitted,
+                    State.in_marking), (State.in_marking, State.marked), (State.marked, State.ready_for_release),
+                    (State.ready_for_release, State.released), (State.released, State.under_appeal),
+                    (State.under_appeal, State.released)]:
+        assert to in states.EDGES[frm]
+    assert State.withdrawn not in states.EDGES[State.in_marking]  # no withdrawing once marking started
     assert states.EDGES[State.withdrawn] == frozenset()
     assert State.released in states.EDGES[State.ready_for_release]
     assert all(State.released not in states.EDGES[s] for s in ALL if s not in (State.ready_for_release,

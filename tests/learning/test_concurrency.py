@@ -24,6 +24,7 @@ from api.core.errors import Conflict
 from api.learning import checks, progress, study
 from api.learning import service as enrolment_service
 from api.learning.models import DomainEvent, EnrolmentSource, LessonCompletion
+from tests.assessments.factories import give_released_pass, make_coach
 from tests.learning.conftest import right_answers, wrong_answers
 
 pytestmark = pytest.mark.postgres
@@ -53,12 +54,17 @@ def learner(pg) -> Iterator[tuple[int, list[progress.Item]]]:
             elif item.kind == "knowledge_check":
                 check = checks.get_check(s, acxp, item.slug)
                 checks.submit(s, user, "acxp", item.slug, right_answers(check))
+        # ACXP also needs a released pass on its practical assessment (lessons alone never complete it).
+        coach = make_coach(s, "Race Coach")
+        give_released_pass(s, user, acxp, coach, commit=False)
         s.commit()
-        uid, pid = user.id, acxp.id
+        uid, pid, coach_ids = user.id, acxp.id, [u.id for u in s.exec(select(User).where(
+            User.email.like("coach-factory-%@example.com"))).all()]
     try:
         yield uid, last_two
     finally:
         with Session(pg) as s:
+            s.exec(delete(User).where(User.id.in_(coach_ids)))
             s.exec(delete(DomainEvent).where(DomainEvent.dedupe_key == f"user:{uid}:programme:{pid}"))
             s.exec(delete(User).where(User.id == uid))  # enrolment, completions, attempts cascade
             s.commit()
