@@ -116,7 +116,9 @@ def cmd_content_sync(args: argparse.Namespace) -> int:
         return 1
     lessons = sum(1 for t in catalogue.programmes for m in t.modules for _ in m.items)
     if args.check:
+        briefs = sum(len(t.briefs) for t in catalogue.programmes)
         print(f"Content is valid: {len(catalogue.programmes)} programmes, {lessons} lessons and checks, "
+              f"{briefs} assessment briefs, "
               f"{len(catalogue.awards)} awards.")
         return 0
     with _session() as session:

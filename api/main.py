@@ -14,6 +14,10 @@ from fastapi.staticfiles import StaticFiles
 import api.models  # noqa: F401  - every table registered before anything queries
 from api.accounts import pages as accounts_pages
 from api.accounts import router as accounts_router
+from api.assessments import admin_pages as assessments_admin_pages
+from api.assessments import coach_pages as assessments_coach_pages
+from api.assessments import pages as assessments_pages
+from api.assessments import router as assessments_router
 from api.catalog import pages as catalog_pages
 from api.catalog import router as catalog_router
 from api.certificates import pages as certificates_pages
@@ -44,9 +48,13 @@ from api.payments import pages as payments_pages
 from api.payments import router as payments_router
 
 API_ROUTERS = [accounts_router.router, catalog_router.router, halloffame_router.router, learning_router.router,
-               certificates_router.router, payments_router.router, payments_router.webhooks, cohorts_router.router]
+               certificates_router.router, payments_router.router, payments_router.webhooks,
+               assessments_router.router, cohorts_router.router]
 PAGE_ROUTERS = [catalog_pages.router, accounts_pages.router, accounts_pages.login_router,
-                halloffame_pages.router, learning_pages.router,
+                halloffame_pages.router,
+                # before learning's: /learn/{slug}/assessments must not be taken for a lesson slug
+                assessments_pages.router, assessments_coach_pages.router, assessments_admin_pages.router,
+                learning_pages.router,
                 learning_admin_pages.router, certificates_pages.router, payments_pages.router,
                 payments_admin_pages.router, outbox_pages.router, cohorts_pages.router, cohorts_admin_pages.router]
 

@@ -3,6 +3,7 @@
 from sqlmodel import SQLModel
 
 from api.accounts import models as accounts_models
+from api.assessments import models as assessments_models
 from api.catalog import models as catalog_models
 from api.certificates import models as certificates_models
 from api.cohorts import models as cohorts_models
@@ -16,5 +17,5 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "metadata", "accounts_models", "catalog_models", "halloffame_models", "learning_models", "certificates_models",
-    "ratelimit_models", "payments_models", "outbox_models", "cohorts_models",
+    "ratelimit_models", "payments_models", "outbox_models", "assessments_models", "cohorts_models",
 ]

@@ -17,6 +17,14 @@ from api.catalog.models import DeliveryFormat, Family, OfferKind
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 ORDERED = re.compile(r"^(\d+)-")
+# Upload types a brief may accept: those api/core/filetypes.py recognises by content.
+UPLOAD_TYPES = (
+    "application/pdf", "image/png", "image/jpeg", "text/plain", "text/csv",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "video/mp4", "video/webm",
+)
 
 
 class _Strict(BaseModel):
@@ -104,6 +112,8 @@ class ProgrammeFile(_Strict):
         live = self.format is DeliveryFormat.live_cohort
         if live and self.cohort_format is None:
             raise ValueError("a live_cohort programme needs a 'cohort_format' (how its cohorts' sessions run)")
+        if live and self.completion.attendance is None:
+            raise ValueError("a live_cohort programme's completion needs an 'attendance' rule")
         if not live and self.cohort_format is not None:
             raise ValueError("only a live_cohort programme has a 'cohort_format'")
         return self
@@ -164,19 +174,96 @@ class QuizFile(_Strict):
     questions: list[Question] = Field(min_length=1)
 
 
+class Level(_Strict):
+    score: int = Field(ge=0, le=100)
+    label: Text
+    descriptor: Text
+
+
 class Criterion(_Strict):
     slug: Slug
     title: Text
     description: str = ""
-    max_score: int = Field(ge=1, le=100)
+    weight: int = Field(default=1, ge=1, le=100)
+    must_pass: bool = False
+    # On a must-pass criterion, the lowest level score that passes it (default: the second level).
+    pass_score: int | None = Field(default=None, ge=0, le=100)
+    levels: list[Level] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _levels(self) -> Criterion:
+        scores = [lv.score for lv in self.levels]
+        if scores != sorted(set(scores)):
+            raise ValueError("levels: scores must rise from the first level to the last, each different")
+        if self.pass_score is not None and self.pass_score not in scores:
+            raise ValueError(f"pass_score: {self.pass_score} is not the score of one of the levels")
+        if self.pass_score is not None and not self.must_pass:
+            raise ValueError("pass_score: only a must_pass criterion has a pass_score")
+        return self
+
+    @property
+    def max_score(self) -> int:
+        return self.levels[-1].score
+
+
+class PassRule(_Strict):
+    pass_mark: int = Field(ge=0, le=100)  # weighted percent of the maximum needed to pass
+    fail_below: int | None = Field(default=None, ge=0, le=100)  # below this: fail even with attempts left
+
+
+class Files(_Strict):
+    max_files: int = Field(default=3, ge=0, le=20)
+    max_mb: int = Field(default=10, ge=1, le=100)  # per file
+    types: list[str] = Field(default_factory=lambda: ["application/pdf"])  # MIME types, checked by content
+
+    @model_validator(mode="after")
+    def _types(self) -> Files:
+        for t in self.types:
+            if t not in UPLOAD_TYPES:
+                raise ValueError(f"types: '{t}' is not a type Cadre can check (one of {', '.join(UPLOAD_TYPES)})")
+        return self
+
+
+class Moderation(_Strict):
+    sample_percent: int = Field(default=10, ge=0, le=100)  # a random share of passes checked by a second coach
+    min_count: int = Field(default=1, ge=0)  # at least this many per brief and period, whatever the share
+    double_marking: bool = False
+    tolerance: int = Field(default=1, ge=0, le=10)  # levels two markers may differ by and still agree
 
 
 class BriefFile(_Strict):
     slug: Slug
     title: Text
     brief: Text
-    pass_mark: int = Field(ge=0, le=100)
     criteria: list[Criterion] = Field(min_length=1)
+    pass_rule: PassRule
+    files: Files = Field(default_factory=Files)
+    text: Literal["none", "allowed", "required"] = "allowed"
+    max_attempts: int = Field(default=2, ge=1, le=10)
+    resubmission_days: int = Field(default=28, ge=1, le=365)
+    marking_days: int = Field(default=10, ge=1, le=60)  # working days (Monday to Friday)
+    blind_marking: bool = False
+    appeal_days: int = Field(default=14, ge=0, le=365)
+    moderation: Moderation = Field(default_factory=Moderation)
+
+    @model_validator(mode="after")
+    def _some_work(self) -> BriefFile:
+        if self.text == "none" and self.files.max_files == 0:
+            raise ValueError("a brief must accept text or files (text: none and files.max_files: 0)")
+        dup = {c.slug for c in self.criteria if [x.slug for x in self.criteria].count(c.slug) > 1}
+        if dup:
+            raise ValueError(f"criteria: slug '{sorted(dup)[0]}' is used twice")
+        return self
+
+    def rubric(self) -> dict[str, Any]:
+        """The part marks are made against: hashed into a rubric_version."""
+        return {"criteria": [{**c.model_dump(), "max_score": c.max_score} for c in self.criteria],
+                "pass_rule": self.pass_rule.model_dump()}
+
+    def settings(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", include={
+            "files", "text", "max_attempts", "resubmission_days", "marking_days", "blind_marking",
+            "appeal_days", "moderation"})
 
 
 class Winner(_Strict):
@@ -378,6 +465,13 @@ def _cross_check(cat: Catalogue, r: _Reader) -> None:
                  for m in t.modules for i in m.items]
         dup(items + [(b.slug, path) for b, path in t.briefs], "lesson, check or brief slug")
         dup([(o.slug, t.path) for o in p.offers], "offer slug")
+        # Accreditation rests on judged practical work: no programme completes on lessons alone.
+        if p.completion.assessments != "all":
+            r.problems.append(f"{t.path}: completion.assessments: must be 'all' (a programme is never "
+                              "completed by lessons alone; declare its briefs in assessments/)")
+        elif not t.briefs:
+            r.problems.append(f"{t.path}: completion.assessments: 'all' but the programme has no brief "
+                              "in its assessments/ folder")
         for i, code in enumerate(p.prerequisites):
             if code not in codes:
                 r.problems.append(f"{t.path}: prerequisites.{i}: no programme has code '{code}'")

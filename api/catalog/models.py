@@ -127,6 +127,12 @@ class AssessmentBrief(SQLModel, table=True):
     brief: str = Field(sa_column=Column(Text, nullable=False))
     pass_mark: int
     criteria: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The rest of the rubric ({"pass_mark", "fail_below"}) and the brief's settings (files, text,
+    # attempts, windows, marking, moderation): see content/README.md. `rubric_hash` names the current
+    # rubric_version (api/assessments/rubrics.py).
+    pass_rule: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    rubric_hash: str | None = Field(default=None, max_length=64)
     position: int
     source_path: str = Field(max_length=300)
     retired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 
 from sqlmodel import Session, SQLModel, select
 
+from api.assessments import rubrics
+from api.assessments.models import RubricVersion
 from api.catalog.content_files import Catalogue, LessonItem, QuizItem, load
 from api.catalog.models import (
     AssessmentBrief,
@@ -159,10 +161,17 @@ def _sync_children(session: Session, up: _Upserter, tree, prog: Programme) -> No
                     "source_path": item.path,
                 }, f"{code}/{q.slug}")
     for bpos, (b, path) in enumerate(tree.briefs, start=1):
-        up.put(AssessmentBrief, briefs, b.slug, {
-            "programme_id": pid, "slug": b.slug, "title": b.title, "brief": b.brief, "pass_mark": b.pass_mark,
-            "criteria": [c.model_dump() for c in b.criteria], "position": bpos, "source_path": path,
+        rubric = b.rubric()
+        brow = up.put(AssessmentBrief, briefs, b.slug, {
+            "programme_id": pid, "slug": b.slug, "title": b.title, "brief": b.brief,
+            "pass_mark": b.pass_rule.pass_mark, "criteria": rubric["criteria"], "pass_rule": rubric["pass_rule"],
+            "settings": b.settings(), "rubric_hash": rubrics.content_hash(rubric), "position": bpos,
+            "source_path": path,
         }, f"{code}/{b.slug}")
+        # A rubric is immutable once published: a changed one is a new version, marks keep theirs.
+        version, created = rubrics.publish(session, brow, rubric)
+        if created:
+            up._note("created", RubricVersion, f"{code}/{b.slug} v{version.number}")
     for opos, o in enumerate(tree.programme.offers, start=1):
         up.put(Offer, offers, o.slug, {
             "programme_id": pid, "slug": o.slug, "title": o.title, "kind": o.kind.value, "amount": o.amount,

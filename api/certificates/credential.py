@@ -49,6 +49,18 @@ class AchievementInfo:
     description: str
     criteria_narrative: str
     achievement_type: str = "Certificate"
+    criteria_id: str | None = None  # a public page describing the criteria (e.g. the rubric)
+
+
+@dataclass(frozen=True)
+class EvidenceItem:
+    """OB 3.0 Evidence: a link to a verifiable public record of what was judged (never the work)."""
+
+    id: str
+    name: str
+    narrative: str
+    description: str | None = None
+    genre: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +114,7 @@ def build_open_badge_credential(
     name: str | None = None,
     description: str | None = None,
     status: StatusEntry | None = None,
+    evidence: list[EvidenceItem] | None = None,
 ) -> dict[str, Any]:
     """An unsigned OpenBadgeCredential as a JSON-ready dict. Text is stored as given (never
     HTML-escaped): escaping is the page template's job, and a signature covers the exact text."""
@@ -153,6 +166,11 @@ def build_open_badge_credential(
             },
         },
     }
+    if achievement.criteria_id is not None:
+        credential["credentialSubject"]["achievement"]["criteria"]["id"] = _require_iri(achievement.criteria_id,
+                                                                                          "criteria id")
+    if evidence:
+        credential["evidence"] = [_evidence(e) for e in evidence]
     if description is not None:
         credential["description"] = description
     if valid_until is not None:
@@ -160,6 +178,17 @@ def build_open_badge_credential(
     if status is not None:
         credential["credentialStatus"] = status.as_json()
     return credential
+
+
+def _evidence(e: EvidenceItem) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": _require_iri(e.id, "evidence id"), "type": ["Evidence"],
+                           "name": _require_text(e.name, "evidence name"),
+                           "narrative": _require_text(e.narrative, "evidence narrative")}
+    if e.description:
+        out["description"] = e.description
+    if e.genre:
+        out["genre"] = e.genre
+    return out
 
 
 def sign_credential(

@@ -10,6 +10,7 @@ import re
 import secrets
 import unicodedata
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
@@ -17,6 +18,7 @@ from sqlmodel import Session, col, func, select
 from api.accounts.models import User
 from api.catalog.models import Programme
 from api.certificates import signing, stored
+from api.certificates.credential import EvidenceItem
 from api.certificates.models import (
     Certificate,
     CertificateEvent,
@@ -185,7 +187,8 @@ def issue(session: Session, *, user: User, programme: Programme, holder_name: st
         generation=generation, renews_id=renews.id if renews else None,
         issued_by_id=issued_by.id if issued_by else None, issue_reason=(reason or "").strip() or None,
     )
-    cert.credential = signing.sign_certificate(cert, programme, user.email)
+    cert.credential = signing.sign_certificate(cert, programme, user.email,
+                                               **_assessment_evidence(session, user, programme))
     cert.verification = stored.record(cert.credential, now)  # verified once, here; views re-check status and dates
     try:
         with session.begin_nested():
@@ -199,6 +202,24 @@ def issue(session: Session, *, user: User, programme: Programme, holder_name: st
                        verify_url=verify_url(cert))
     session.flush()
     return cert
+
+
+def _assessment_evidence(session: Session, user: User, programme: Programme) -> dict[str, Any]:
+    """The achievement's criteria and the evidence of the practical assessments behind it, asked of
+    the assessments domain (imported here: assessments never imports certificates at module level)."""
+    from api.assessments import evidence as assessment_evidence
+
+    records = assessment_evidence.passes_for(session, user.id, programme.id)
+    items = [EvidenceItem(id=r.url, name=f"Practical assessment: {r.brief_title}", genre="Assessment",
+                          narrative=(f"Outcome: {r.outcome}. Marked by a coach against rubric version "
+                                     f"{r.rubric_version} (sha256 {r.rubric_hash}); result released "
+                                     f"{r.released_at:%Y-%m-%d}."),
+                          description="A public record of the outcome; the learner's work is not published.")
+             for r in records]
+    return {"evidence": items or None,
+            "criteria_narrative": assessment_evidence.criteria_narrative(session, programme),
+            "criteria_id": (f"{signing.base_url()}/programmes/{programme.slug}/assessment-criteria"
+                            if records else None)}
 
 
 def verify_url(cert: Certificate) -> str:

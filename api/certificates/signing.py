@@ -18,6 +18,7 @@ from api.catalog.models import Programme
 from api.certificates import keys as keystore
 from api.certificates.credential import (
     AchievementInfo,
+    EvidenceItem,
     IssuerProfile,
     Recipient,
     build_open_badge_credential,
@@ -69,7 +70,10 @@ def _criteria(programme: Programme) -> str:
     return f"The holder {done} of the {programme.title} ({programme.code}) programme."
 
 
-def sign_certificate(cert: Certificate, programme: Programme, email: str) -> dict[str, Any]:
+def sign_certificate(cert: Certificate, programme: Programme, email: str, *, evidence: list[EvidenceItem] | None = None,
+                     criteria_narrative: str | None = None, criteria_id: str | None = None) -> dict[str, Any]:
+    """`evidence` and the criteria come from the practical assessments behind the award (see
+    api/assessments/evidence.py): links to public records of the outcomes, never the learner's work."""
     key = keystore.current_key()
     settings = get_settings()
     unsigned = build_open_badge_credential(
@@ -78,11 +82,13 @@ def sign_certificate(cert: Certificate, programme: Programme, email: str) -> dic
         recipient=Recipient(email=email, name=cert.holder_name, salt=cert.holder_email_salt),
         achievement=AchievementInfo(
             id=f"{base_url()}/programmes/{programme.slug}", name=f"{programme.title} ({programme.code})",
-            description=programme.summary, criteria_narrative=_criteria(programme), achievement_type="Certificate",
+            description=programme.summary, criteria_narrative=criteria_narrative or _criteria(programme),
+            achievement_type="Certificate", criteria_id=criteria_id,
         ),
         valid_from=cert.issued_at, valid_until=cert.expires_at,
         name=f"{programme.title} ({programme.code})",
         status=StatusEntry(status_list_url(cert.suspension_list), cert.suspension_index, "suspension"),
+        evidence=evidence,
     )
     # Open Badges 3.0 allows one credentialStatus, so the credential names one bit, and that bit
     # means "not currently valid": set while the certificate is suspended (an admin's hold or an

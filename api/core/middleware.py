@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from http.cookies import SimpleCookie
+from typing import Any
 
 from fastapi import Depends
 from starlette.exceptions import HTTPException
@@ -70,6 +71,22 @@ def _accepts_uploads() -> None:
 UploadBody = Depends(_accepts_uploads)
 
 
+def _flat_routes(routes: list) -> Iterator[tuple[Any, Any]]:
+    """(route to match against the full path, route that declares dependencies) for every route,
+    looking inside routers included with app.include_router (FastAPI ≥ 0.160 keeps those as
+    included-router objects whose routes keep their own dependencies)."""
+    for route in routes:
+        candidates = getattr(route, "effective_candidates", None)
+        if callable(candidates):
+            for c in candidates():
+                if hasattr(c, "original_route"):
+                    yield (c.starlette_route or c.original_route), c.original_route
+                else:
+                    yield from _flat_routes([c])
+        else:
+            yield route, route
+
+
 def is_upload_route(route: object) -> bool:
     return any(getattr(d, "dependency", None) is _accepts_uploads for d in getattr(route, "dependencies", ()))
 
@@ -96,8 +113,8 @@ class BodyLimitMiddleware:
             if path.startswith(prefix):
                 return limit
         if self.routes is not None:
-            for route in self.routes():
-                if is_upload_route(route) and route.matches(scope)[0] == Match.FULL:
+            for matcher, route in _flat_routes(self.routes()):
+                if is_upload_route(route) and matcher.matches(scope)[0] == Match.FULL:
                     return self.upload
         return self.default
 

@@ -21,6 +21,7 @@ from api.catalog.models import Programme
 # marking"); an empty list (or a missing programme id) means the requirement is met.
 REQUIREMENTS: dict[str, str] = {
     "attendance": "api.cohorts.attendance:requirement",
+    "assessments": "api.assessments.requirements:needs",  # a released pass on each current brief
 }
 BUILT_IN = ("lessons", "knowledge_checks")
 

@@ -2,7 +2,7 @@
 jobs run on a schedule. Functions are named "module:function" and imported when first needed, so
 this file imports no domain (and no import circle can start here).
 
-Later: assessments' `assessment.released`, webhooks out.
+Later: webhooks out.
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ CONSUMERS: dict[str, list[str]] = {
     # cohorts
     "attendance.changed": ["api.learning.consumers:recheck_completion"],
     "seat.unavailable": ["api.cohorts.seats:refund_late_payment"],
+    # assessments
+    "assessment.released": ["api.learning.consumers:recheck_completion"],
+    "assessment.file_removed": ["api.assessments.files:on_file_removed"],
 }
 
 
@@ -53,6 +56,8 @@ JOBS: list[Job] = [
         "release expired seat holds; lapse waitlist offers; offer free seats to the next person waiting"),
     Job("cohorts.reminders", timedelta(minutes=5), "api.cohorts.jobs:session_reminders",
         "email learners and facilitators 24 hours and 1 hour before each session"),
+    Job("assessments.marking_reminders", timedelta(hours=1), "api.assessments.queue:send_reminders",
+        "email coaches 2 days before marking is due, and once when it is overdue"),
     Job("outbox.purge", timedelta(days=1), "api.outbox.jobs:outbox_purge",
         "delete delivered messages older than CADRE_WORKER_KEEP_DAYS"),
 ]

@@ -1,7 +1,7 @@
 """cohorts: cohorts, sessions, seats, waitlist, attendance, calendar feeds; user time zone; programme cohort format
 
 Revision ID: 0007_cohorts
-Revises: 0006_acct
+Revises: 0007_assess
 Create Date: 2026-12-01 16:31:37
 
 Live cohorts (api/cohorts): one live seat per learner and programme (uq_seat_live), one live waitlist
@@ -15,7 +15,7 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = '0007_cohorts'
-down_revision: str | Sequence[str] | None = '0006_acct'
+down_revision: str | Sequence[str] | None = '0007_assess'  # re-chained after merging assess (was 0006_acct)
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,5 +1,6 @@
-"""A learner finishes a programme, confirms the name, downloads the PDF; an employer checks the
-link; an admin revokes; the same link says so at once. And `cadre verify` checks the download."""
+"""A learner finishes a programme (its lesson, then its practical assessment, marked and released by a
+coach), confirms the name, downloads the PDF; an employer checks the link; an admin revokes; the same
+link says so at once. And `cadre verify` checks the download."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ def test_complete_confirm_download_verify_revoke(page, browser_instance, live_se
                 "--password", PASSWORD).returncode == 0
     assert _cli(live_server, "users", "create", "registrar2@example.com", "--name", "Reg Istrar",
                 "--password", PASSWORD, "--role", "admin").returncode == 0
+    assert _cli(live_server, "users", "create", "coach-mini@example.com", "--name", "Kim Coach",
+                "--password", PASSWORD, "--role", "coach").returncode == 0
 
     _log_in(page, "zola@example.com")
     page.goto("/programmes/e2e-mini")
@@ -38,7 +41,33 @@ def test_complete_confirm_download_verify_revoke(page, browser_instance, live_se
     page.get_by_role("link", name=re.compile("Start from the customer")).first.click()
     page.get_by_role("button", name="Mark complete").click()
 
-    # Completed: the certificate waits for the name to be confirmed.
+    # Lessons alone do not complete it: the practical assessment, submitted, marked and released.
+    page.get_by_role("link", name="Practical assessment").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("One successful customer outcome from your work")
+    page.get_by_role("button", name="Start your submission").click()
+    page.get_by_label("Your written answer (required)").fill("My customers: 'My parcel arrives when you said.'")
+    page.get_by_label("This is my own work").check()
+    page.get_by_label("I have removed or anonymised").check()
+    page.get_by_role("button", name="Submit attempt 1").click()
+    expect(page.get_by_role("status")).to_contain_text("Attempt 1 is submitted.")
+
+    coach = browser_instance.new_context(base_url=live_server["url"]).new_page()
+    _log_in(coach, "coach-mini@example.com")
+    coach.goto("/coach/marking")
+    coach.get_by_role("button", name="Mark next").click()
+    coach.get_by_label(re.compile(r"^Shown \(1\)")).check()
+    coach.get_by_label("Overall feedback for the learner").fill("Clear and checkable.")
+    coach.get_by_role("button", name="Submit mark").click()
+    expect(coach.get_by_role("status")).to_contain_text("Mark submitted: pass (100%).")
+    coach.get_by_role("button", name="Release the result to the learner").click()
+    expect(coach.get_by_role("status")).to_contain_text("released")
+
+    # The worker decides completion again; the certificate waits for the name to be confirmed.
+    for _ in range(40):
+        page.goto("/certificates")
+        if page.get_by_role("heading", name="Your MINI certificate is ready").count():
+            break
+        page.wait_for_timeout(250)
     expect(page).to_have_url(re.compile(r"/certificates$"))
     expect(page.get_by_role("heading", name="Your MINI certificate is ready")).to_be_visible()
     page.get_by_label("Full name on the certificate").fill("Zola P. Budd")

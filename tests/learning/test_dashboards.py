@@ -45,7 +45,8 @@ def test_dashboard_shows_progress_continue_next_rung_and_recent_activity(client,
     assert re.search(rf'<span id="pct-acxp" class="pct" data-programme="acxp">{api_percent}%</span>', page)
     continue_link = f'<a class="button" href="/learn/acxp/{items[1].slug}">Continue<span class="sr-only"> ACXP</span>'
     assert continue_link in page
-    assert "To complete: 13 lessons to complete; 3 knowledge checks to pass." in page
+    assert ("To complete: 13 lessons to complete; 3 knowledge checks to pass; the practical assessment (An SCO Canvas "
+            "and moments of truth map for one of your own customer experiences): not yet submitted.") in page
     nxt = page.split('id="next-h"')[1].split("</section>")[0]
     assert 'href="/programmes/acxm">ACX Master</a>' in nxt
     assert ('opens when you hold <a href="/programmes/acxp">Accredited Customer Experience Professional (ACXP)</a>'

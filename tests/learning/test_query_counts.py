@@ -113,7 +113,8 @@ def test_dashboard_and_enrolments_api_do_not_grow_with_the_number_of_enrolments(
     login(small_and_large.email)  # four enrolments, two of them large
     several = (_queries(client, engine, "/dashboard"), _queries(client, engine, "/api/v1/learning/enrolments"))
     assert single == several, (single, several)
-    assert several[0] <= 15 and several[1] <= 10, several
+    # +1 each since completion needs a released practical assessment (one query: briefs with attempts)
+    assert several[0] <= 16 and several[1] <= 11, several
 
 
 def test_coach_view_and_csv_do_not_grow_with_the_number_of_learners(client, engine, db, make_user, login, enrol,
