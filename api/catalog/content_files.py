@@ -112,6 +112,8 @@ class ProgrammeFile(_Strict):
         live = self.format is DeliveryFormat.live_cohort
         if live and self.cohort_format is None:
             raise ValueError("a live_cohort programme needs a 'cohort_format' (how its cohorts' sessions run)")
+        if live and self.completion.attendance is None:
+            raise ValueError("a live_cohort programme's completion needs an 'attendance' rule")
         if not live and self.cohort_format is not None:
             raise ValueError("only a live_cohort programme has a 'cohort_format'")
         return self

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from api.accounts.models import User
-from api.cohorts import seats, service
+from api.cohorts import notices, seats, service
 from api.cohorts.models import Cohort, CohortStatus, Seat, SeatStatus, SessionStatus
 from api.core.db import utcnow
 from api.core.errors import Conflict
@@ -41,8 +41,9 @@ def cancel_cohort(session: Session, cohort: Cohort, *, by: User, move_to: Cohort
     session.flush()
     for row in service.sessions_of(session, cohort):
         if row.status == SessionStatus.scheduled.value:
-            service.cancel_session(session, row, cohort)
+            service.cancel_session(session, row, cohort, notify=False)
     cohort.status, cohort.cancelled_at, cohort.updated_at = CohortStatus.cancelled.value, utcnow(), utcnow()
     session.add(cohort)
     session.flush()
+    notices.cohort_cancelled(session, cohort, by=by, moved_to=move_to)
     return {"moved": moved, "refunded": refunded}

@@ -35,6 +35,23 @@ def session_changed(session: Session, cohort: Cohort, row: CohortSession, *, old
     return sent
 
 
+def transferred(session: Session, seat, source: Cohort, target: Cohort) -> None:
+    user = session.get(User, seat.user_id)
+    programme = session.get(Programme, target.programme_id)
+    mail.send_template(session, user.email, "cohorts/transferred", key=f"transferred:{seat.id}:{target.id}",
+                       name=user.full_name, zone=user.time_zone, source=source, cohort=target, programme=programme,
+                       sessions=service.sessions_of(session, target, include_cancelled=False))
+
+
+def cohort_cancelled(session: Session, cohort: Cohort, *, by: User, moved_to: Cohort | None) -> None:
+    """The facilitators hear once that the cohort is cancelled (learners get their refund or move email)."""
+    programme = session.get(Programme, cohort.programme_id)
+    for user in service.facilitators_of(session, cohort):
+        mail.send_template(session, user.email, "cohorts/cohort_cancelled",
+                           key=f"cohort-cancelled:{cohort.id}:{user.id}", name=user.full_name, cohort=cohort,
+                           programme=programme, by=by, moved_to=moved_to)
+
+
 REMINDERS = (("24h", timedelta(hours=24)), ("1h", timedelta(hours=1)))
 
 

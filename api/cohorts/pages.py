@@ -52,7 +52,7 @@ def feed(token: str, session: SessionDep):
 
 
 def _programme(session, cohort) -> Programme:
-    return session.get(Programme, cohort.programme_id)
+    return service.programme_of(session, cohort)
 
 
 @router.get("/cohorts/{cohort_id}")

@@ -226,4 +226,7 @@ def transfer(session: Session, seat: Seat, to: Cohort, *, note: str) -> Seat:
     session.flush()
     service.refresh_status(session, target)
     service.refresh_status(session, source)
+    from api.cohorts import notices
+
+    notices.transferred(session, seat, source, target)
     return seat

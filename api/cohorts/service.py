@@ -322,14 +322,16 @@ def reschedule(session: Session, row: CohortSession, cohort: Cohort, *, local_da
     return row
 
 
-def cancel_session(session: Session, row: CohortSession, cohort: Cohort) -> CohortSession:
+def cancel_session(session: Session, row: CohortSession, cohort: Cohort, *, notify: bool = True) -> CohortSession:
+    """`notify=False` when the whole cohort is cancelled: its people hear of that once instead."""
     from api.cohorts import notices
 
     if row.status == SessionStatus.cancelled.value:
         raise Conflict("That session is already cancelled.", code="session_cancelled")
     row.status = SessionStatus.cancelled.value
     _changed(session, row)
-    notices.session_changed(session, cohort, row, old_start=row.starts_at)
+    if notify:
+        notices.session_changed(session, cohort, row, old_start=row.starts_at)
     return row
 
 

@@ -12,6 +12,7 @@ from api.cohorts import attendance, service
 from api.cohorts.models import AttendanceAudit
 from api.learning import checks, study
 from api.learning import service as learning_service
+from tests.assessments.factories import give_released_pass
 
 
 def _study_everything(db, user, slug: str) -> None:
@@ -38,8 +39,9 @@ def test_attendance_completes_a_live_programme_once_the_rule_is_met(db, client, 
     cohort = make_cohort("coim", facilitator_ids=[coach.id], meeting_url="https://meet.example.com/coim")
     buy_seat(learner, cohort)
     _study_everything(db, learner, "coim")
+    give_released_pass(db, learner, "coim")
     drain()
-    assert _status(db, learner) == "active"  # lessons and checks done: attendance still to come
+    assert _status(db, learner) == "active"  # lessons, checks and the assessment done: attendance still to come
     needs = attendance.requirement(db, learner.id, [catalog_service.get_by_slug(db, "coim")])
     assert needs[cohort.programme_id] == ["attendance: 0% of the sessions so far, 80% needed (16.8 of 21 hours)"]
 
@@ -79,6 +81,22 @@ def test_attendance_completes_a_live_programme_once_the_rule_is_met(db, client, 
 
     audit = db.exec(select(AttendanceAudit).where(AttendanceAudit.user_id == learner.id)).all()
     assert len(audit) == 7 and {a.actor_id for a in audit} == {coach.id}
+
+
+def test_attendance_met_still_waits_for_the_assessment(db, make_user, make_cohort, buy_seat, drain):
+    coach, learner = make_user(), make_user()
+    cohort = make_cohort("coim", facilitator_ids=[coach.id])
+    buy_seat(learner, cohort)
+    _study_everything(db, learner, "coim")
+    for row in service.sessions_of(db, cohort):
+        attendance.mark(db, row, cohort, learner.id, "present", coach)
+    db.commit()
+    drain()
+    assert _status(db, learner) == "active"
+    assert attendance.requirement(db, learner.id, [catalog_service.get_by_slug(db, "coim")]) == {}
+    give_released_pass(db, learner, "coim")
+    drain()
+    assert _status(db, learner) == "completed"
 
 
 def test_every_change_of_a_mark_is_audited_and_only_roster_learners_can_be_marked(db, make_user, make_cohort,

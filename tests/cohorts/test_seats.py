@@ -115,7 +115,7 @@ def test_a_payment_after_the_hold_expired_into_a_full_cohort_is_refunded(db, mak
     assert "every seat has been taken since" in mailbox.body(why)
 
 
-def test_a_transfer_keeps_the_order_and_its_instalment_plan(db, make_user, make_cohort, buy_seat):
+def test_a_transfer_keeps_the_order_and_its_instalment_plan(db, make_user, make_cohort, buy_seat, mailbox):
     a, b = make_cohort(), make_cohort(starts_on=date(2027, 5, 3))
     user = make_user()
     order = buy_seat(user, a, offer="instalments")
@@ -126,6 +126,7 @@ def test_a_transfer_keeps_the_order_and_its_instalment_plan(db, make_user, make_
     again = db.get(Order, order.id)
     assert again.status == "paid" and again.instalment_count > 1
     assert [(p.number, p.status, p.amount) for p in payments_service.payments_of(db, again)] == payments
+    assert f"Your seat has moved to {b.title}" in mailbox.subjects(user.email)
 
 
 def test_cancelling_a_cohort_refunds_everyone(db, make_user, make_cohort, buy_seat, mailbox):

@@ -1,7 +1,7 @@
 """A learner picks an ACX Master cohort, pays in instalments (offline provider), sees the sessions in
 their own zone, downloads a session for their calendar, and joins one through their own link; the
-facilitator marks attendance on the phone-sized sheet; the learner completes once attendance (and the
-rest of the rule) is met. In Chromium."""
+facilitator marks attendance on the phone-sized sheet; with the lessons done the learner still needs the
+Master project, and completes once attendance and the project both pass. In Chromium."""
 
 from __future__ import annotations
 
@@ -66,6 +66,19 @@ with Session(get_engine()) as s:
     for lesson in s.exec(select(Lesson).where(Lesson.programme_id == programme.id, col(Lesson.retired_at).is_(None))):
         study.complete_lesson(s, user, "acxm", lesson.slug)
     s.commit()
+"""
+
+# The Master project passes: submitted by the learner, marked and released by a coach, through the
+# assessments services (tests/assessments/factories.py; the marking screens have their own journey).
+PROJECT = """
+import sys
+from sqlmodel import Session
+from api.accounts import service as accounts
+from api.core.db import get_engine
+from tests.assessments.factories import give_released_pass
+
+with Session(get_engine()) as s:
+    give_released_pass(s, accounts.get_by_email(s, sys.argv[1]), "acxm")
 """
 
 
@@ -169,18 +182,26 @@ def test_pick_a_cohort_pay_in_instalments_join_and_complete_on_attendance(page, 
         expect(fac.get_by_role("status")).to_contain_text(f"Attendance saved for Session {n}: 1 change")
     phone.close()
 
-    # Attendance met; with the lessons done the learner completes (once the worker has re-decided).
+    # Attendance met and the lessons done: the Master project is what is left.
     page.goto(f"/cohorts/{cohort_id}")
     expect(page.get_by_test_id("attendance-standing")).to_contain_text("100%")
     expect(page.get_by_test_id("attendance-standing")).to_contain_text("Attendance met.")
     _python(live_server, STUDY, learner)
-    for _ in range(20):
+    page.goto("/dashboard")
+    todo = page.get_by_text(re.compile("To complete:"))
+    expect(todo).to_contain_text("practical assessment")
+    expect(todo).not_to_contain_text("attendance")
+    expect(page.get_by_text("You completed this programme")).to_have_count(0)
+
+    # The Master project is submitted, marked and released (assessments' own services); then the
+    # worker decides completion again: attendance and the project both pass.
+    _python(live_server, PROJECT, learner)
+    for _ in range(30):
         page.goto("/programmes/acxm")
         if page.get_by_text("You completed this programme").count():
             break
         page.wait_for_timeout(500)
     expect(page.get_by_text("You completed this programme")).to_be_visible()
-
 
 def test_the_browser_suggests_its_time_zone_at_registration(browser_instance, live_server):
     context = browser_instance.new_context(base_url=live_server["url"], timezone_id="America/Chicago")
