@@ -28,6 +28,7 @@ from api.core.middleware import (
     InputGuardMiddleware,
     SecurityMiddleware,
 )
+from api.core.pagecache import PageCacheMiddleware
 from api.core.security import same_origin
 from api.core.unit_of_work import UnitOfWorkMiddleware
 from api.halloffame import pages as halloffame_pages
@@ -67,12 +68,15 @@ def create_app() -> FastAPI:
     )
     install_error_handlers(app)
     # Innermost first. Outermost: the request id and log line, then the client's address (from a trusted
-    # proxy only), then the unit of work; inside the security headers, the body limit and the input guard.
+    # proxy only), then the anonymous public pages kept once rendered (api/core/pagecache.py), then the
+    # unit of work; inside the security headers, the body limit and the input guard.
     app.add_middleware(InputGuardMiddleware)
     app.add_middleware(BodyLimitMiddleware, default=1024 * 1024,
                        per_prefix={"/webhooks/": 512 * 1024, "/api/v1/verify": 256 * 1024})
     app.add_middleware(SecurityMiddleware)
     app.add_middleware(UnitOfWorkMiddleware)
+    app.add_middleware(PageCacheMiddleware, recheck_seconds=settings.page_cache_recheck_seconds,
+                       enabled=settings.page_cache)
     app.add_middleware(ClientAddressMiddleware, trusted=settings.trusted_proxy_list)
     app.add_middleware(cadre_logging.RequestLogMiddleware)
 

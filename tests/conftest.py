@@ -196,6 +196,17 @@ def _outbox_rows_committed_by_the_test_are_removed(request):
         conn.execute(delete(OutboxMessage).where(OutboxMessage.id > start))
 
 
+@pytest.fixture(autouse=True)
+def _counters_in_memory_start_empty():
+    """Each test's database writes are rolled back; the in-process look-up counters are emptied the same
+    way, so one test's look-ups do not count against the next (api/core/counters.py)."""
+    from api.core import counters
+
+    counters.MEMORY.clear()
+    yield
+    counters.MEMORY.clear()
+
+
 @pytest.fixture
 def drain(db):
     """Run the worker now, on the test's session, until nothing is due: `drain()` (or
