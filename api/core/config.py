@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     # Shared state for several app processes. Set: rate limits on public look-ups are counted in Redis
     # (shared by every process) and rendered public pages are shared between processes; empty: both live
     # in each process's memory. Durable limits (log-in throttling, code tries) are always in the database.
+    web_workers: int = 1  # app processes `cadre serve` starts (--workers)
     redis_url: str = ""
     redis_prefix: str = "cadre:"  # every key Cadre writes starts with this
     lookups_per_minute: int = 60  # certificate look-ups per address (verify pages and the credentials API)

@@ -46,3 +46,29 @@ def test_two_app_processes_share_one_limit_through_redis(engine):
     assert a == [404] * 3 and b == [404] * 3
     assert over_a.status_code == 429 and int(over_a.headers["retry-after"]) >= 1
     assert over_b.status_code == 429 and "Too many certificate look-ups" in over_b.text
+
+
+def test_serve_workers_starts_that_many_app_processes(engine):
+    """`cadre serve` with CADRE_WEB_WORKERS=2 (or --workers 2): two app processes under one supervisor."""
+    import os
+    from pathlib import Path
+
+    proc, base, log = start_server({"CADRE_WEB_WORKERS": "2"})
+    try:
+        answers = {httpx.get(f"{base}/programmes").status_code for _ in range(10)}
+        children = [p for p in os.listdir("/proc") if p.isdigit() and _parent(Path("/proc") / p) == proc.pid]
+        apps = [p for p in children if b"multiprocessing" in (Path("/proc") / p / "cmdline").read_bytes()]
+    finally:
+        stop_server(proc, log)
+    assert answers == {200}
+    assert len(apps) >= 2
+
+
+def _parent(proc_dir) -> int | None:
+    try:
+        for line in (proc_dir / "status").read_text().splitlines():
+            if line.startswith("PPid:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
