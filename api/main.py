@@ -18,6 +18,7 @@ from api.catalog import pages as catalog_pages
 from api.catalog import router as catalog_router
 from api.certificates import pages as certificates_pages
 from api.certificates import router as certificates_router
+from api.certificates.verified_pages import VerifiedPagesMiddleware
 from api.core import logging as cadre_logging
 from api.core.config import ROOT, get_settings
 from api.core.db import configure_threadpool, get_engine
@@ -75,6 +76,7 @@ def create_app() -> FastAPI:
                        per_prefix={"/webhooks/": 512 * 1024, "/api/v1/verify": 256 * 1024})
     app.add_middleware(SecurityMiddleware)
     app.add_middleware(UnitOfWorkMiddleware)
+    app.add_middleware(VerifiedPagesMiddleware)
     app.add_middleware(PageCacheMiddleware, recheck_seconds=settings.page_cache_recheck_seconds,
                        enabled=settings.page_cache)
     app.add_middleware(ClientAddressMiddleware, trusted=settings.trusted_proxy_list)

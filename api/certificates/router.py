@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.certificates import service, signing, stored
+from api.certificates import service, signing, stored, verified_pages
 from api.certificates.schemas import CheckPublic, VerificationPublic
 from api.core import ratelimit
 from api.core.config import get_settings
@@ -27,10 +27,14 @@ class TooLarge(CadreError):
 
 
 def limit_lookups(request: Request, session=None) -> None:
-    """Certificate look-ups per address: counted in memory, or in Redis shared by every process
-    (api/core/counters.py), not with a database write per look-up."""
-    ip = request.client.host if request.client else "unknown"
-    ratelimit.lookup(f"verify:{ip}", get_settings().lookups_per_minute, 60, "certificate look-ups")
+    """Certificate look-ups per address, counted in memory, or in Redis shared by every process
+    (api/core/counters.py), not with a database write per look-up. Counted once per request: the kept
+    answers' layer (verified_pages.py) may have counted it already."""
+    state = request.scope.get("state", {})
+    if state.get("cadre_lookup_counted"):
+        return
+    ratelimit.lookup(verified_pages.lookup_bucket(request.scope), get_settings().lookups_per_minute, 60,
+                     "certificate look-ups")
 
 
 def public_certificate(session, slug: str):
@@ -73,7 +77,11 @@ def get_verification(slug: str, request: Request, session: SessionDep):
         cert = public_certificate(session, slug)
     except NotFound as exc:
         return respond(request, exc)
-    return JSONResponse(verification_of(session, cert).model_dump(mode="json"), headers=NO_STORE)
+    result = verification_of(session, cert)
+    response = JSONResponse(result.model_dump(mode="json"), headers=NO_STORE)
+    if verified_pages.anonymous(request.scope):
+        verified_pages.keep("json", cert, response.body, result.checked_at, "iso")
+    return response
 
 
 @router.post("/api/v1/verify", response_model=VerificationPublic,
