@@ -27,6 +27,7 @@ MAX_KEPT = 20_000
 PAGE_MOMENT = "%-d %B %Y at %H:%M:%S UTC"  # how certificates/verify.html prints the moment it checked
 PATHS = re.compile(r"/verify/([A-Za-z0-9_-]{1,40})|/api/v1/credentials/([A-Za-z0-9_-]{1,40})/verification")
 _PERSONAL_COOKIES = (b"cadre_session=", b"cadre_flash=")
+DID_PATH = "/.well-known/did.json"
 _kept: dict[tuple[str, str], tuple[tuple, bytes, bytes, str]] = {}
 _lock = threading.Lock()
 _COLUMNS = (Certificate.status, Certificate.status_reason, Certificate.status_changed_at, Certificate.is_private,
@@ -112,6 +113,15 @@ class VerifiedPagesMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         match = None
         if scope["type"] == "http" and scope["method"] == "GET" and not scope["query_string"]:
+            if scope["path"] == DID_PATH:
+                # The issuer's DID document, built once per change of the key index (signing.py); the
+                # route of the same path documents it in the API.
+                body = signing.did_document_body()
+                await send({"type": "http.response.start", "status": 200, "headers": [
+                    (b"content-type", b"application/did+json"), (b"content-length", str(len(body)).encode()),
+                    *_SECURITY]})
+                await send({"type": "http.response.body", "body": body})
+                return
             match = PATHS.fullmatch(scope["path"])
         if match is None or not anonymous(scope):
             await self.app(scope, receive, send)
