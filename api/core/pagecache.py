@@ -113,6 +113,13 @@ def _is_anonymous(scope: Scope) -> bool:
     return True
 
 
+def _host(scope: Scope) -> bytes:
+    for name, value in scope["headers"]:
+        if name == b"host":
+            return value
+    return b""
+
+
 def _not_modified(scope: Scope, page: Page) -> bool:
     since = None
     for name, value in scope["headers"]:
@@ -137,7 +144,7 @@ class PageCacheMiddleware:
         self.app = app
         self.recheck = recheck_seconds
         self.enabled = enabled
-        self.pages: dict[str, Page] = {}
+        self.pages: dict[tuple[bytes, str], Page] = {}
         self.db_version = -1
         self.checked_at = float("-inf")
         self.checking = False
@@ -162,11 +169,14 @@ class PageCacheMiddleware:
             await self.app(scope, receive, send)
             return
         key = await self._key()
-        page = self.pages.get(scope["path"])
+        # Kept per Host header as well: a page that ever printed the request's own address (url_for does)
+        # must not be handed to visitors who asked for another host.
+        where = (_host(scope), scope["path"])
+        page = self.pages.get(where)
         if page is not None and page.key == key and key[1] >= 0:
             await self._answer(scope, send, page)
             return
-        await self._render(scope, receive, send, key)
+        await self._render(scope, receive, send, key, where)
 
     async def _answer(self, scope: Scope, send: Send, page: Page) -> None:
         validators = [(b"etag", page.etag), (b"last-modified", page.last_modified),
@@ -178,7 +188,8 @@ class PageCacheMiddleware:
         await send({"type": "http.response.start", "status": page.status, "headers": page.headers + validators})
         await send({"type": "http.response.body", "body": page.body})
 
-    async def _render(self, scope: Scope, receive: Receive, send: Send, key: tuple[int, int]) -> None:
+    async def _render(self, scope: Scope, receive: Receive, send: Send, key: tuple[int, int],
+                      where: tuple[bytes, str]) -> None:
         start: Message | None = None
         chunks: list[bytes] = []
         keep = True
@@ -211,7 +222,7 @@ class PageCacheMiddleware:
             if key[1] >= 0 and key[0] == _generation[0]:
                 if len(self.pages) >= MAX_PAGES:
                     self.pages.clear()
-                self.pages[scope["path"]] = page
+                self.pages[where] = page
             await self._answer(scope, send, page)
 
         await self.app(scope, receive, capture)

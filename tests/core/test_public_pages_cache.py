@@ -114,3 +114,11 @@ def test_another_process_s_change_is_seen_when_the_version_is_read_again(engine,
         get_settings.cache_clear()
     assert cached <= 2  # only the version was read (its BEGIN and SELECT)
     assert page.status_code == 200 and rendered > 3  # a new version: rendered again
+
+
+def test_a_page_kept_for_one_host_header_is_not_sent_for_another(client, engine):
+    assert client.get("/hall-of-fame", headers={"Host": "evil.example"}).status_code == 200
+    ours, queries = _queries(engine, lambda: client.get("/hall-of-fame"))
+    assert ours.status_code == 200 and queries > 0  # rendered for this host, not the other one's page
+    _, queries = _queries(engine, lambda: client.get("/hall-of-fame"))
+    assert queries == 0
