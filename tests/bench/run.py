@@ -40,7 +40,7 @@ FRESH_SLUGS = 20
 # Run with the app's interpreter in the app's directory: the bench accounts, a learner part-way
 # through ACXP with an ACXS certificate, and FRESH_SLUGS more certificates never viewed.
 _ACCOUNTS = """
-import json, sys
+import json, secrets, sys
 from sqlmodel import Session, select
 import api.models
 from api.core.db import get_engine
@@ -75,9 +75,9 @@ with Session(get_engine()) as s:
         e = learning.enrol(s, user_id=learner.id, programme_id=acxs.id, source=EnrolmentSource.admin_grant)
         e.status = "completed"
         cert = certificates.issue(s, user=learner, programme=acxs, holder_name=learner.full_name, enrolment=e)
-    slugs = []
+    slugs, tag = [], secrets.token_hex(4)
     for i in range(fresh):
-        u = accounts.create_user(s, UserCreate(email=f"bench-fresh-{cert.slug}-{i}@example.com".lower(),
+        u = accounts.create_user(s, UserCreate(email=f"bench-fresh-{tag}-{i}@example.com",
                                                full_name=f"Fresh Holder {i}", password=PASSWORD), verified=True)
         e = learning.enrol(s, user_id=u.id, programme_id=acxs.id, source=EnrolmentSource.admin_grant)
         e.status = "completed"
