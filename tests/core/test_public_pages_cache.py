@@ -113,7 +113,7 @@ def test_another_process_s_change_is_seen_when_the_version_is_read_again(engine,
     finally:
         get_settings.cache_clear()
     assert cached <= 2  # only the version was read (its BEGIN and SELECT)
-    assert page.status_code == 200 and rendered > 3  # a new version: rendered again
+    assert page.status_code == 200 and rendered >= cached + 2  # a new version: read, then rendered again
 
 
 def test_a_page_kept_for_one_host_header_is_not_sent_for_another(client, engine):
