@@ -28,7 +28,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # With the public development secret anyone could forge CSRF tokens and offline payment events.
         print(f"Refusing to listen on {host} with the development secret: set CADRE_SECRET_KEY.", file=sys.stderr)
         return 1
+    workers = args.workers or s.web_workers
+    if workers < 1 or (workers > 1 and args.reload):
+        print("--workers must be 1 or more, and 1 with --reload.", file=sys.stderr)
+        return 1
+    if workers > 1 and s.is_sqlite:
+        print(f"Serving {workers} app processes on SQLite: they share its one write lock; PostgreSQL is the "
+              "database for more than one.", file=sys.stderr)
     stop, threads = None, []
+    # With --workers N uvicorn supervises N app processes from this one; only this one runs the
+    # embedded worker threads, so the outbox is drained once, not N times.
     if s.embedded_worker and not args.no_worker:
         # Development and the embedded default: the worker runs in this process, so mail goes out
         # with no second terminal, and it stops with Ctrl-C. Production runs `cadre worker`.
@@ -44,7 +53,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # Forwarded headers are the app's business (CADRE_TRUSTED_PROXIES, api/core/middleware.py): uvicorn's
         # own handling would believe any client on 127.0.0.1.
         uvicorn.run("api.main:create_app", factory=True, host=host, port=args.port or s.port,
-                    proxy_headers=False, log_level="warning", reload=args.reload)
+                    proxy_headers=False, log_level="warning", reload=args.reload, workers=workers)
     finally:
         if stop is not None:
             stop.set()
@@ -362,6 +371,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.add_argument("--reload", action="store_true")
+    p.add_argument("--workers", type=int, default=None,
+                   help="app processes (default CADRE_WEB_WORKERS, 1); the background worker still runs once, "
+                        "in the supervising process")
     p.add_argument("--no-worker", action="store_true",
                    help="do not run the background worker in this process (run `cadre worker` instead)")
     p.set_defaults(func=cmd_serve)

@@ -25,6 +25,7 @@ from api.catalog import pages as catalog_pages
 from api.catalog import router as catalog_router
 from api.certificates import pages as certificates_pages
 from api.certificates import router as certificates_router
+from api.certificates.verified_pages import VerifiedPagesMiddleware
 from api.cohorts import admin_pages as cohorts_admin_pages
 from api.cohorts import pages as cohorts_pages
 from api.cohorts import router as cohorts_router
@@ -38,6 +39,7 @@ from api.core.middleware import (
     InputGuardMiddleware,
     SecurityMiddleware,
 )
+from api.core.pagecache import PageCacheMiddleware
 from api.core.security import same_origin
 from api.core.unit_of_work import UnitOfWorkMiddleware
 from api.halloffame import pages as halloffame_pages
@@ -83,7 +85,8 @@ def create_app() -> FastAPI:
     )
     install_error_handlers(app)
     # Innermost first. Outermost: the request id and log line, then the client's address (from a trusted
-    # proxy only), then the unit of work; inside the security headers, the body limit and the input guard.
+    # proxy only), then the anonymous public pages kept once rendered (api/core/pagecache.py), then the
+    # unit of work; inside the security headers, the body limit and the input guard.
     app.add_middleware(InputGuardMiddleware)
     # Bodies: CADRE_MAX_BODY_BYTES for every route, smaller for these prefixes, and the upload limit only
     # for routes declared with `dependencies=[UploadBody]` (api/core/middleware.py).
@@ -92,6 +95,9 @@ def create_app() -> FastAPI:
                        routes=lambda: app.router.routes)
     app.add_middleware(SecurityMiddleware)
     app.add_middleware(UnitOfWorkMiddleware)
+    app.add_middleware(VerifiedPagesMiddleware)
+    app.add_middleware(PageCacheMiddleware, recheck_seconds=settings.page_cache_recheck_seconds,
+                       enabled=settings.page_cache)
     app.add_middleware(ClientAddressMiddleware, trusted=settings.trusted_proxy_list)
     app.add_middleware(cadre_logging.RequestLogMiddleware)
 

@@ -8,6 +8,7 @@ from api.assessments import review_models as assessments_review_models
 from api.catalog import models as catalog_models
 from api.certificates import models as certificates_models
 from api.cohorts import models as cohorts_models
+from api.core import pagecache as pagecache_models
 from api.core import ratelimit as ratelimit_models
 from api.halloffame import models as halloffame_models
 from api.learning import models as learning_models
@@ -18,6 +19,6 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "metadata", "accounts_models", "catalog_models", "halloffame_models", "learning_models", "certificates_models",
-    "ratelimit_models", "payments_models", "outbox_models", "assessments_models",
+    "ratelimit_models", "pagecache_models", "payments_models", "outbox_models", "assessments_models",
     "assessments_review_models", "cohorts_models",
 ]

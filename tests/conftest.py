@@ -198,6 +198,21 @@ def _outbox_rows_committed_by_the_test_are_removed(request):
         conn.execute(delete(OutboxMessage).where(OutboxMessage.id > start))
 
 
+@pytest.fixture(autouse=True)
+def _counters_in_memory_start_empty():
+    """Each test's database writes are rolled back; what processes keep in memory is emptied the same
+    way, so one test's look-ups do not count against the next (api/core/counters.py)."""
+    from api.certificates import stored, verified_pages
+    from api.core import counters
+
+    counters.MEMORY.clear()
+    stored._LISTS.clear()  # status lists a rolled-back test made may get the same ids again on SQLite
+    verified_pages.forget()
+    yield
+    counters.MEMORY.clear()
+    stored._LISTS.clear()
+
+
 @pytest.fixture
 def drain(db):
     """Run the worker now, on the test's session, until nothing is due: `drain()` (or

@@ -25,9 +25,9 @@ def optional_user(request: Request, session: SessionDep) -> User | None:
     cached = getattr(request.state, "user", False)
     if cached is not False:
         return cached
-    user = service.user_for_session_token(session, session_token(request))
+    user, roles = service.user_and_roles_for_session_token(session, session_token(request))
     request.state.user = user
-    request.state.roles = service.roles_of(session, user) if user else set()
+    request.state.roles = roles
     return user
 
 

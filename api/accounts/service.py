@@ -183,6 +183,19 @@ def user_for_session_token(session: Session, raw: str | None) -> User | None:
     return row
 
 
+def user_and_roles_for_session_token(session: Session, raw: str | None) -> tuple[User | None, set[Role]]:
+    """The session's user and their roles in one query (a row per role), as every page needs them."""
+    if not raw:
+        return None, set()
+    rows = session.exec(select(User, UserRole.role).join(UserSession, col(UserSession.user_id) == col(User.id))
+                        .outerjoin(UserRole, col(UserRole.user_id) == col(User.id))
+                        .where(UserSession.token_digest == token_digest(raw), UserSession.expires_at > utcnow(),
+                               col(User.is_active).is_(True))).all()
+    if not rows:
+        return None, set()
+    return rows[0][0], {Role(role) for _, role in rows if role is not None}
+
+
 def end_session(session: Session, raw: str | None) -> None:
     if raw:
         for row in session.exec(select(UserSession).where(UserSession.token_digest == token_digest(raw))):

@@ -90,6 +90,10 @@ class Lesson(SQLModel, table=True):
     slug: str = Field(max_length=80)
     title: str = Field(max_length=200)
     body: str = Field(default="", sa_column=Column(Text, nullable=False))
+    # The body as safe HTML, rendered and sanitised once at content sync (api/core/markdown.py), and the
+    # digest of the source and renderer it came from: a sync renders again only when that changes.
+    body_html: str | None = Field(default=None, sa_column=Column(Text))
+    body_digest: str | None = Field(default=None, max_length=64)
     minutes: int | None = None
     video_url: str | None = Field(default=None, max_length=500)
     downloads: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

@@ -25,6 +25,7 @@ from api.catalog.models import (
     Programme,
     ProgrammePrerequisite,
 )
+from api.core import markdown, pagecache
 from api.core.db import utcnow
 from api.halloffame.models import Award, AwardWinner
 
@@ -83,6 +84,27 @@ class _Upserter:
         self.report.changes.append(f"{what} {model.__name__.lower()} {label}")
 
 
+def body_without_title(body: str) -> str:
+    """Lesson files often open with `# Title`; the page already shows the title as its heading."""
+    stripped = body.lstrip()
+    if stripped.startswith("# "):
+        return stripped.split("\n", 1)[1] if "\n" in stripped else ""
+    return body
+
+
+def lesson_html(body: str) -> str:
+    """A lesson's body as the page shows it: safe HTML, without the title heading."""
+    return str(markdown.render_markdown(body_without_title(body)))
+
+
+def _rendered(existing: Lesson | None, body: str) -> dict[str, str]:
+    """The stored rendering of `body`: the row's own while its digest matches, else rendered now."""
+    key = markdown.digest(body)
+    if existing is not None and existing.body_digest == key and existing.body_html is not None:
+        return {"body_html": existing.body_html, "body_digest": key}
+    return {"body_html": lesson_html(body), "body_digest": key}
+
+
 def _by(session: Session, model: type[T], *where: Any, key: str = "slug") -> dict[Any, T]:
     return {getattr(row, key): row for row in session.exec(select(model).where(*where)).all()}
 
@@ -128,6 +150,8 @@ def apply(session: Session, catalogue: Catalogue) -> SyncReport:
             up._note("removed", ProgrammePrerequisite, f"{row.code}")
     _sync_awards(session, up, catalogue)
     session.flush()
+    if report.changed:
+        pagecache.invalidate(session)  # the public pages show the catalogue and the awards
     return report
 
 
@@ -148,7 +172,8 @@ def _sync_children(session: Session, up: _Upserter, tree, prog: Programme) -> No
                 f = item.front
                 up.put(Lesson, lessons, f.slug, {
                     "programme_id": pid, "module_id": mrow.id, "slug": f.slug, "title": f.title,
-                    "body": item.body, "minutes": f.minutes, "video_url": f.video,
+                    "body": item.body, **_rendered(lessons.get(f.slug), item.body), "minutes": f.minutes,
+                    "video_url": f.video,
                     "downloads": [d.model_dump(exclude_none=True) for d in f.downloads], "position": ipos,
                     "source_path": str(Path(item.path).parent),
                 }, f"{code}/{f.slug}")

@@ -13,7 +13,7 @@ from api.accounts.deps import AdminUser, CurrentUser, optional_user
 from api.accounts.models import Role
 from api.catalog import service as catalog_service
 from api.catalog.models import Programme
-from api.certificates import pdf, service, stored
+from api.certificates import pdf, service, stored, verified_pages
 from api.certificates.models import RenewalRequest
 from api.certificates.router import NO_STORE, limit_lookups
 from api.core import pagination
@@ -149,10 +149,13 @@ def verify_page(request: Request, slug: str, session: SessionDep):
     status = service.effective_status(cert)
     checks = None if cert.is_private else stored.check(session, cert)
     successor = session.get(type(cert), cert.superseded_by_id) if cert.superseded_by_id else None
+    checked_at = utcnow()
     response = render(request, "certificates/verify.html", cert=cert, programme=programme, status=status,
-                      words=STATUS_WORDS, checks=checks, checked_at=utcnow(), successor=successor,
+                      words=STATUS_WORDS, checks=checks, checked_at=checked_at, successor=successor,
                       issuer=get_settings().issuer_name)
     response.headers.update(NO_STORE)
+    if verified_pages.anonymous(request.scope) and "set-cookie" not in response.headers:
+        verified_pages.keep("page", cert, response.body, checked_at, verified_pages.PAGE_MOMENT)
     return response
 
 

@@ -6,19 +6,19 @@ from __future__ import annotations
 import json
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.certificates import service, signing, stored
+from api.certificates import service, signing, stored, verified_pages
 from api.certificates.schemas import CheckPublic, VerificationPublic
 from api.core import ratelimit
+from api.core.config import get_settings
 from api.core.db import SessionDep, utcnow
 from api.core.errors import CadreError, NotFound, respond
 
 router = APIRouter(tags=["certificates"])
 NO_STORE = {"Cache-Control": "no-store"}
 MAX_UPLOAD = 256 * 1024
-LOOKUPS_PER_MINUTE = 60
 
 
 class TooLarge(CadreError):
@@ -26,9 +26,15 @@ class TooLarge(CadreError):
     code = "too_large"
 
 
-def limit_lookups(request: Request, session) -> None:
-    ip = request.client.host if request.client else "unknown"
-    ratelimit.hit(session, f"verify:{ip}", LOOKUPS_PER_MINUTE, 60, "certificate look-ups")
+def limit_lookups(request: Request, session=None) -> None:
+    """Certificate look-ups per address, counted in memory, or in Redis shared by every process
+    (api/core/counters.py), not with a database write per look-up. Counted once per request: the kept
+    answers' layer (verified_pages.py) may have counted it already."""
+    state = request.scope.get("state", {})
+    if state.get("cadre_lookup_counted"):
+        return
+    ratelimit.lookup(verified_pages.lookup_bucket(request.scope), get_settings().lookups_per_minute, 60,
+                     "certificate look-ups")
 
 
 def public_certificate(session, slug: str):
@@ -71,7 +77,11 @@ def get_verification(slug: str, request: Request, session: SessionDep):
         cert = public_certificate(session, slug)
     except NotFound as exc:
         return respond(request, exc)
-    return JSONResponse(verification_of(session, cert).model_dump(mode="json"), headers=NO_STORE)
+    result = verification_of(session, cert)
+    response = JSONResponse(result.model_dump(mode="json"), headers=NO_STORE)
+    if verified_pages.anonymous(request.scope):
+        verified_pages.keep("json", cert, response.body, result.checked_at, "iso")
+    return response
 
 
 @router.post("/api/v1/verify", response_model=VerificationPublic,
@@ -111,8 +121,9 @@ def status_list(list_id: int, session: SessionDep):
 
 
 @router.get("/.well-known/did.json", summary="The issuer's DID document (did:web), current and retired keys")
-def did_json():
-    return JSONResponse(signing.did_document(), media_type="application/did+json")
+async def did_json():
+    # Built once per change of the key index (a stat per request tells), served without the threadpool.
+    return Response(signing.did_document_body(), media_type="application/did+json")
 
 
 @router.get("/.well-known/jwks.json", summary="The issuer's public keys as a JWKS")

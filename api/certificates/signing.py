@@ -7,6 +7,7 @@ verify.py; this module binds them to the site's settings and database.
 
 from __future__ import annotations
 
+import copy
 import json
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -123,8 +124,31 @@ def status_list_credential(session: Session, list_id: int) -> dict[str, Any]:
                                    status_list_url(lst.id), utcnow().date().isoformat()))
 
 
+def _keys_stamp() -> tuple:
+    """What the published keys depend on: the key index file, replaced atomically by every create and
+    rotate (a new inode and mtime), so a process sees another's rotation at its next call."""
+    directory = get_settings().keys_dir
+    try:
+        st = (directory / keystore.INDEX_FILE).stat()
+    except FileNotFoundError:
+        return (str(directory), None)
+    return (str(directory), st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=8)
+def _did_document(host_: str, stamp: tuple) -> tuple[dict[str, Any], bytes]:
+    doc = keystore.did_document(host_, keystore.load_keys())
+    return doc, json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+
+
 def did_document() -> dict[str, Any]:
-    return keystore.did_document(host(), keystore.load_keys())
+    """The DID document, read from the key files once per change of the key index."""
+    return copy.deepcopy(_did_document(host(), _keys_stamp())[0])
+
+
+def did_document_body() -> bytes:
+    """/.well-known/did.json as served: built once per change of the key index."""
+    return _did_document(host(), _keys_stamp())[1]
 
 
 def jwks() -> dict[str, Any]:

@@ -102,22 +102,45 @@ def status_check(session: Session, cert: Certificate) -> Check:
         return Check("status", "fail", str(exc))
     prefix = f"{signing.base_url()}/status/"
     list_id = entry.status_list_credential.removeprefix(prefix)
-    lst = session.get(StatusList, int(list_id)) if list_id.isdigit() else None
-    if lst is None or lst.purpose != entry.status_purpose:
+    lst = _status_list(session, int(list_id)) if list_id.isdigit() else None
+    if lst is None or lst[1] != entry.status_purpose:
         return Check("status", "fail", f"The status list at {entry.status_list_credential} is not this site's.")
     index = entry.status_list_index
-    if lst.purpose == StatusPurpose.revocation.value:
-        where = (col(Certificate.revocation_list) == lst.id, col(Certificate.revocation_index) == index,
+    if lst[1] == StatusPurpose.revocation.value:
+        own = (cert.revocation_list, cert.revocation_index) == (lst[0], index)
+        where = (col(Certificate.revocation_list) == lst[0], col(Certificate.revocation_index) == index,
                  col(Certificate.status) == CertificateStatus.revoked.value)
+        set_now = cert.status == CertificateStatus.revoked.value
     else:
-        where = (col(Certificate.suspension_list) == lst.id, col(Certificate.suspension_index) == index,
+        own = (cert.suspension_list, cert.suspension_index) == (lst[0], index)
+        where = (col(Certificate.suspension_list) == lst[0], col(Certificate.suspension_index) == index,
                  col(Certificate.status).in_(NOT_CURRENT))
-    holder = session.exec(select(Certificate.status).where(*where)).first()
+        set_now = cert.status in NOT_CURRENT
+    if own:
+        # The bit the credential names is this certificate's own (list, index are unique): the list is
+        # derived from the row just read, so its status answers without another query.
+        holder = cert.status if set_now else None
+    else:
+        holder = session.exec(select(Certificate.status).where(*where)).first()
     if holder is None:
         return Check("status", "pass", "The issuer's status list says it is neither suspended nor revoked.")
     word = "revoked" if holder == CertificateStatus.revoked.value else "suspended"
     return Check("status", "fail", f"The issuer's status list marks this credential as not currently valid: "
                                    f"the issuer has {word} it.")
+
+
+_LISTS: dict[int, tuple[int, str]] = {}
+
+
+def _status_list(session: Session, list_id: int) -> tuple[int, str] | None:
+    """(id, purpose) of a status list: a list's purpose never changes, so it is read once per process."""
+    known = _LISTS.get(list_id)
+    if known is None:
+        lst = session.get(StatusList, list_id)
+        if lst is None:
+            return None
+        known = _LISTS.setdefault(list_id, (lst.id, lst.purpose))
+    return known
 
 
 def check(session: Session, cert: Certificate, now: datetime | None = None) -> VerificationResult:

@@ -83,6 +83,19 @@ class Settings(BaseSettings):
     worker_backoff_max_seconds: int = 3600  # ... up to this long
     worker_keep_days: int = 30  # delivered messages are deleted after this many days
 
+    # Shared state for several app processes. Set: rate limits on public look-ups are counted in Redis
+    # (shared by every process) and rendered public pages are shared between processes; empty: both live
+    # in each process's memory. Durable limits (log-in throttling, code tries) are always in the database.
+    web_workers: int = 1  # app processes `cadre serve` starts (--workers)
+    redis_url: str = ""
+    redis_prefix: str = "cadre:"  # every key Cadre writes starts with this
+    lookups_per_minute: int = 60  # certificate look-ups per address (verify pages and the credentials API)
+    # Anonymous public pages (home, catalogue, programme pages, hall of fame, /api/v1/programmes) are
+    # rendered once per content version; each process re-reads the version at most this often, so a
+    # `cadre content sync` run elsewhere shows within this many seconds (at once in the same process).
+    page_cache: bool = True
+    page_cache_recheck_seconds: float = 2.0
+
     session_days: int = 14
     # Login throttling, per window: failures per account from one address, per account from every
     # address, and per address across accounts.

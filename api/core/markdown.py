@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
@@ -14,6 +16,16 @@ _ALLOWED_TAGS = {
     "ul", "ol", "li", "a", "table", "thead", "tbody", "tr", "th", "td", "img",
 }
 _ALLOWED_ATTRS = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "th": {"align"}, "td": {"align"}}
+
+
+# Part of every stored rendering's digest: change it when the rules above change, and the next
+# content sync renders every lesson again.
+RENDERER_VERSION = "1"
+
+
+def digest(text: str | None) -> str:
+    """What a stored rendering of `text` is keyed by: the source and the renderer's version."""
+    return hashlib.sha256(f"{RENDERER_VERSION}\0{text or ''}".encode()).hexdigest()
 
 
 def render_markdown(text: str | None) -> Markup:

@@ -34,7 +34,8 @@ def _form_action() -> bytes:
     return " ".join(sources).encode()
 
 
-def _headers() -> list[tuple[bytes, bytes]]:
+def security_headers() -> list[tuple[bytes, bytes]]:
+    """The headers every response carries (built once per app: the providers come from settings)."""
     return [
         (b"x-content-type-options", b"nosniff"),
         (b"x-frame-options", b"DENY"),
@@ -48,7 +49,7 @@ def _headers() -> list[tuple[bytes, bytes]]:
 class SecurityMiddleware:
     def __init__(self, app: ASGIApp):
         self.app = app
-        self.headers = _headers()
+        self.headers = security_headers()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

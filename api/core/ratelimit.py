@@ -1,8 +1,13 @@
-"""Rate limits shared by every app process: fixed-window counters in the database.
+"""Rate limits.
 
-`hit` counts through `durable()`, so a use counts even when the request that made it is refused (which
-rolls back everything else it wrote). `allow` counts inside the request's own transaction: it caps
-emails, and a rolled-back request sends none."""
+Durable ones, shared by every app process: fixed-window counters in the database. `hit` counts through
+`durable()`, so a use counts even when the request that made it is refused (which rolls back everything
+else it wrote): discount-code tries. `allow` counts inside the request's own transaction: it caps emails,
+and a rolled-back request sends none. (Log-in throttling has its own, api/accounts/throttle.py.)
+
+Cheap ones for public look-ups (verify pages, the credentials API), where a database write per request
+would cost more than the page: `lookup` counts in this process's memory, or in Redis when
+CADRE_REDIS_URL is set, so several app processes share one limit (api/core/counters.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, Session, SQLModel, select
 
+from api.core import counters
 from api.core.db import UTCDateTime, durable, utcnow
 from api.core.errors import TooManyRequests
 
@@ -50,6 +56,15 @@ def allow(session: Session, bucket: str, limit: int, window_seconds: int) -> boo
     """Count one use; False when that makes more than `limit` in the last `window_seconds`."""
     used, _ = _count(session, bucket, window_seconds)
     return used <= limit
+
+
+def lookup(bucket: str, limit: int, window_seconds: int, what: str = "requests") -> None:
+    """Count one public look-up without the database; more than `limit` in the last `window_seconds`
+    raises 429. Counted before the look-up is answered, whatever its answer (a miss counts too)."""
+    used, retry = counters.count(bucket, window_seconds)
+    if used > limit:
+        raise TooManyRequests(f"Too many {what} from your address. Wait {max(retry, 1)} seconds and try again.",
+                              code="rate_limited", headers={"Retry-After": str(max(retry, 1))})
 
 
 def hit(session: Session, bucket: str, limit: int, window_seconds: int, what: str = "requests") -> None:

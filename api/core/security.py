@@ -58,6 +58,7 @@ def csrf_cookie_value(request: Request) -> str:
 
 
 def csrf_token(request: Request) -> str:
+    request.state.cadre_not_cacheable = True  # a page with this visitor's token is theirs alone
     return _sign(csrf_cookie_value(request))
 
 

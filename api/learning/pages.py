@@ -113,7 +113,7 @@ def lesson_page(request: Request, slug: str, lesson_slug: str, user: CurrentUser
     except NotEnrolled as exc:
         return _no_access(request, exc)
     response = render(request, "learning/lesson.html", view=view,
-                      body=study.body_without_title(view.lesson.body))
+                      body=study.lesson_html(view.lesson))
     if view.lesson.video_url:
         response.headers["content-security-policy"] = LESSON_CSP
     return response

@@ -12,7 +12,6 @@ from api.accounts.deps import CurrentUser
 from api.catalog import service as catalog_service
 from api.catalog.schemas import ProgrammeRef
 from api.core.db import SessionDep, Writes
-from api.core.markdown import render_markdown
 from api.learning import checks, completion, dashboard, progress, study
 from api.learning import service as enrolment_service
 from api.learning.schemas import (
@@ -82,7 +81,7 @@ def get_lesson(slug: str, lesson_slug: str, user: CurrentUser, session: SessionD
     return LessonPublic(
         programme=_ref(view.programme), slug=view.lesson.slug, title=view.lesson.title, module=view.module.title,
         minutes=view.lesson.minutes, video_url=view.lesson.video_url,
-        body_html=str(render_markdown(study.body_without_title(view.lesson.body))),
+        body_html=str(study.lesson_html(view.lesson)),
         downloads=[Download(title=d["title"], url=d["url"]) for d in view.downloads],
         done=view.item.done, done_at=view.item.done_at,
         previous=_item(slug, view.previous), next=_item(slug, view.next),

@@ -7,12 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from api.accounts.models import User
 from api.catalog import service as catalog_service
+from api.catalog import sync as catalog_sync
 from api.catalog.models import Lesson, Programme
+from api.core import markdown
 from api.core.config import get_settings
 from api.core.db import utcnow
 from api.core.errors import NotFound
@@ -29,12 +32,12 @@ def get_lesson(session: Session, programme: Programme, slug: str) -> Lesson:
     return lesson
 
 
-def body_without_title(body: str) -> str:
-    """Lesson files often open with `# Title`; the page already shows the title as its heading."""
-    stripped = body.lstrip()
-    if stripped.startswith("# "):
-        return stripped.split("\n", 1)[1] if "\n" in stripped else ""
-    return body
+def lesson_html(lesson: Lesson) -> Markup:
+    """The lesson's safe HTML as rendered at content sync; rendered now only for a row synced before
+    renderings were stored (or by an older renderer), until the next sync stores it."""
+    if lesson.body_html is not None and lesson.body_digest == markdown.digest(lesson.body):
+        return Markup(lesson.body_html)  # noqa: S704 - sanitised at sync (api/core/markdown.py)
+    return Markup(catalog_sync.lesson_html(lesson.body))  # noqa: S704 - sanitised there too
 
 
 @dataclass
