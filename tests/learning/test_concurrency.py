@@ -66,6 +66,7 @@ def learner(pg) -> Iterator[tuple[int, list[progress.Item]]]:
         with Session(pg) as s:
             s.exec(delete(User).where(User.id.in_(coach_ids)))
             s.exec(delete(DomainEvent).where(DomainEvent.dedupe_key == f"user:{uid}:programme:{pid}"))
+            s.exec(delete(DomainEvent).where(DomainEvent.name == "assessment.released"))
             s.exec(delete(User).where(User.id == uid))  # enrolment, completions, attempts cascade
             s.commit()
 
