@@ -17,14 +17,16 @@ router = APIRouter(prefix="/admin/assessments", dependencies=[Depends(csrf_prote
 STATES = ("submitted", "in_marking", "sent_back", "ready_for_release")
 
 
-def _page(request, session, admin, status=200, error=None, state=None):
-    return render(request, "assessments/admin.html", status, a=views.admin_allocation(session, admin, state),
+def _page(request, session, admin, status=200, error=None, state=None, after=None, before=None):
+    return render(request, "assessments/admin.html", status,
+                  a=views.admin_allocation(session, admin, state, after=after, before=before),
                   error=error, state=state, states=STATES)
 
 
 @router.get("")
-def allocation_page(request: Request, admin: AdminUser, session: SessionDep, state: str | None = None):
-    return _page(request, session, admin, state=state if state in STATES else None)
+def allocation_page(request: Request, admin: AdminUser, session: SessionDep, state: str | None = None,
+                    after: str | None = None, before: str | None = None):
+    return _page(request, session, admin, state=state if state in STATES else None, after=after, before=before)
 
 
 @router.post("/{public_id}/allocate")

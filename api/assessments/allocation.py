@@ -145,6 +145,9 @@ def override(session: Session, sub: Submission, coach: User, admin: User, reason
     if not _give(session, sub, coach.id, admin, manual=True, reason=reason.strip()):
         raise Conflict("This submission changed a moment ago (a coach may have started marking it); nothing "
                        "was changed. Reload and try again.", code="state_changed")
+    from api.assessments import notify
+
+    notify.allocated(session, sub, coach)
     return sub
 
 
@@ -169,7 +172,7 @@ def declare_conflict(session: Session, coach: User, learner: User, reason: str) 
     return row
 
 
-def unallocated(session: Session) -> list[Submission]:
-    return list(session.exec(select(Submission).where(Submission.state == State.submitted.value,
-                                                      or_(col(Submission.allocated_coach_id).is_(None)))
-                             .order_by(Submission.submitted_at)).all())
+def unallocated_count(session: Session) -> int:
+    """How much submitted work no coach has yet (the shared pool)."""
+    return session.exec(select(func.count()).select_from(Submission).where(
+        Submission.state == State.submitted.value, or_(col(Submission.allocated_coach_id).is_(None)))).one()

@@ -218,13 +218,20 @@ class AdminAllocation:
     rows: list[AdminRow]
     coaches: list[tuple[User, int, int, bool]]  # coach, open count, cap, accepting
     unallocated: int
+    pages: Any = None  # pagination.Links
 
 
-def admin_allocation(session: Session, admin: User, state: str | None = None) -> AdminAllocation:
+def admin_allocation(session: Session, admin: User, state: str | None = None, *, after: str | None = None,
+                     before: str | None = None) -> AdminAllocation:
+    """Open work, oldest submission first, a page at a time (keyset on submitted_at, id)."""
+    from api.core import pagination
+
     q = select(Submission).where(col(Submission.state).in_(allocation.OPEN_STATES + (State.ready_for_release.value,)))
     if state:
         q = q.where(Submission.state == state)
-    subs = list(session.exec(q.order_by(Submission.submitted_at, Submission.id).limit(200)).all())
+    page = pagination.paginate(session, q, pagination.Keyset(Submission.submitted_at, Submission.id),
+                               after=after, before=before)
+    subs = page.rows
     rows = _rows(session, subs, admin)
     coaches = allocation.coaches(session)
     counts = allocation.open_counts(session, [c.id for c in coaches])
@@ -235,7 +242,7 @@ def admin_allocation(session: Session, admin: User, state: str | None = None) ->
                                                              if r.sub.allocated_coach_id else None),
                   states.LEARNER_WORDS[r.sub.state]) for r in rows],
         [(c, counts[c.id], caps[c.id][0], caps[c.id][1]) for c in coaches],
-        sum(1 for s in subs if s.allocated_coach_id is None))
+        allocation.unallocated_count(session), page.links("/admin/assessments", {"state": state or ""}))
 
 
 def submitted_mark_of(session: Session, sub: Submission) -> Mark | None:

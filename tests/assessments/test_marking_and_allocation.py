@@ -184,3 +184,17 @@ def test_marking_due_is_ten_working_days(db, quick_people, acxp_brief):
     start = sub.submitted_at.astimezone(__import__("zoneinfo").ZoneInfo("Europe/London")).weekday()
     assert days == {5: 13, 6: 12}.get(start, 14)  # from a weekday, ten working days span two weekends
     assert sub.marking_due_at.astimezone(__import__("zoneinfo").ZoneInfo("Europe/London")).weekday() < 5
+
+
+def test_the_admin_list_comes_a_page_at_a_time(db, client, people, as_user, acxp_brief):
+    from api.core import pagination
+
+    for u in _learners(db, pagination.PAGE_SIZE + 2):
+        submit_work(db, u, acxp_brief)
+    db.commit()
+    as_user(people["admin"])
+    first = client.get("/admin/assessments").text
+    assert first.count('action="/admin/assessments/') >= pagination.PAGE_SIZE and 'rel="next"' in first
+    nxt = first.split('rel="next" href="')[1].split('"')[0].replace("&amp;", "&")
+    second = client.get(nxt).text
+    assert second.count("/allocate") == 2 and "First page" in second

@@ -24,6 +24,7 @@ from api.core.errors import Conflict
 from api.learning import checks, progress, study
 from api.learning import service as enrolment_service
 from api.learning.models import DomainEvent, EnrolmentSource, LessonCompletion
+from tests.assessments.factories import give_released_pass, make_coach
 from tests.learning.conftest import right_answers, wrong_answers
 
 pytestmark = pytest.mark.postgres
@@ -53,14 +54,17 @@ def learner(pg) -> Iterator[tuple[int, list[progress.Item]]]:
             elif item.kind == "knowledge_check":
                 check = checks.get_check(s, acxp, item.slug)
                 checks.submit(s, user, "acxp", item.slug, right_answers(check))
+        coach = make_coach(s)
+        give_released_pass(s, user, acxp, coach, commit=False)  # lessons alone never complete a programme
         s.commit()
-        uid, pid = user.id, acxp.id
+        uid, pid, coach_id = user.id, acxp.id, coach.id
     try:
         yield uid, last_two
     finally:
         with Session(pg) as s:
             s.exec(delete(DomainEvent).where(DomainEvent.dedupe_key == f"user:{uid}:programme:{pid}"))
-            s.exec(delete(User).where(User.id == uid))  # enrolment, completions, attempts cascade
+            s.exec(delete(DomainEvent).where(DomainEvent.name == "assessment.released"))
+            s.exec(delete(User).where(User.id.in_([uid, coach_id])))  # enrolment, completions, attempts cascade
             s.commit()
 
 
