@@ -41,6 +41,21 @@ with Session(get_engine()) as s:
 """
 
 
+# At the end: this journey's coaches stop taking new work (their cap's "accepting"), so the next
+# journey's own coach is the one allocated its learner's work on the shared server.
+STOP_TAKING_WORK = """
+import sys
+from sqlmodel import Session
+from api.accounts import service as accounts
+from api.assessments import allocation
+from api.core.db import get_engine
+with Session(get_engine()) as s:
+    for email in sys.argv[1:]:
+        allocation.set_capacity(s, accounts.get_by_email(s, email), 10, False)
+    s.commit()
+"""
+
+
 def _cli(live_server, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "api.cli", *args], env=live_server["env"], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
@@ -214,3 +229,8 @@ def test_refer_resubmit_pass_moderate_release_certificate_verify_then_an_upheld_
     admin.get_by_role("link", name=re.compile("audit trail")).first.click()
     expect(admin.locator("main")).to_contain_text("appealed")
     _both_widths(admin, "audit")
+
+    out = subprocess.run([sys.executable, "-c", STOP_TAKING_WORK, "cora.coach@example.com", "mo.moderator@example.com",
+                          "aoife.appeals@example.com"], env=live_server["env"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr

@@ -55,7 +55,7 @@ def test_complete_confirm_download_verify_revoke(page, browser_instance, live_se
     _log_in(coach, "coach-mini@example.com")
     coach.goto("/coach/marking")
     coach.get_by_role("button", name="Mark next").click()
-    coach.get_by_label(re.compile(r"^Shown \(1\)")).check()
+    coach.get_by_label(re.compile(r"^Shown \(2\)")).check()
     coach.get_by_label("Overall feedback for the learner").fill("Clear and checkable.")
     coach.get_by_role("button", name="Submit mark").click()
     expect(coach.get_by_role("status")).to_contain_text("Mark submitted: pass (100%).")
