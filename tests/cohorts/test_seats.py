@@ -149,3 +149,13 @@ def test_cancelling_a_cohort_can_move_everyone_instead(db, make_user, make_cohor
     assert cancel.cancel_cohort(db, a, by=users[0], move_to=b) == {"moved": 2, "refunded": 0}
     assert {db.get(Order, o.id).status for o in orders} == {"paid"}
     assert service.learners_of(db, b) == sorted(users, key=lambda u: (u.full_name, u.id))
+
+
+def test_the_public_programme_page_shows_seats_left_as_they_change(db, client, make_user, make_cohort, buy_seat):
+    """Anonymous public pages are kept once rendered (api/core/pagecache.py); a live programme's page
+    lists seats left, which change with every seat, so a stranger never sees a stale figure."""
+    cohort = make_cohort("coim", capacity=3)
+    assert "3 seats left" in client.get("/programmes/coim").text
+    assert "3 seats left" in client.get("/programmes/coim").text  # the second view too (kept pages would be)
+    buy_seat(make_user(), cohort)
+    assert "2 seats left" in client.get("/programmes/coim").text
