@@ -321,22 +321,3 @@ def list_users(session: Session, search: str | None = None, *, after: str | None
     return page
 
 
-DEMO_ACCOUNTS = [
-    (Role.learner, "learner@example.com", "Lena Learner"),
-    (Role.coach, "coach@example.com", "Colin Coach"),
-    (Role.admin, "admin@example.com", "Ada Admin"),
-    (Role.employer, "employer@example.com", "Emma Employer"),
-]
-
-
-def ensure_demo_accounts(session: Session) -> list[tuple[Role, str, str]]:
-    """Creates the four demo accounts once (development only); returns those created with passwords."""
-    created = []
-    for role, email, name in DEMO_ACCOUNTS:
-        if get_by_email(session, email):
-            continue
-        password = new_token(9)
-        create_user(session, UserCreate(email=email, full_name=name, password=password), roles={role},
-                    verified=True)
-        created.append((role, email, password))
-    return created
