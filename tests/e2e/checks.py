@@ -39,7 +39,8 @@ def _axe(page) -> list[str]:
     if not page.evaluate("() => typeof window.axe === 'object'"):
         page.add_script_tag(content=_axe_source())
     result = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-                           ".map(v => ({id: v.id, help: v.help, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))")
+                           ".map(v => ({id: v.id, help: v.help,"
+                           " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))")
     return [f"axe {v['id']}: {v['help']} at {json.dumps(v['nodes'])}" for v in result]
 
 

@@ -15,7 +15,6 @@ import httpx
 import pytest
 
 from tests.conftest import ROOT, free_port
-
 from tests.e2e.checks import check_page, check_visited, track
 
 __all__ = ["check_page", "shot"]
@@ -116,7 +115,8 @@ def new_page(browser_instance, live_server, request):
     try:
         for n, pg in enumerate(opened):
             if not pg.is_closed():
-                pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}{'-' + str(n) if n else ''}.png"), full_page=True)
+                name = f"{request.node.name}{'-' + str(n) if n else ''}.png"
+                pg.screenshot(path=str(ARTIFACTS / name), full_page=True)
         if not hasattr(request.node, "rep_call") or request.node.rep_call.passed:
             for pg in opened:
                 if not pg.is_closed():
