@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Form, Request
 from pydantic import ValidationError
 
-from api.accounts import service
+from api.accounts import admin_areas, service  # noqa: F401 - admin_areas: the menu in templates
 from api.accounts.deps import AdminUser, CurrentUser, optional_user, require_role, session_token
 from api.accounts.models import Role, User
 from api.accounts.router import clear_session_cookie, client_ip, set_session_cookie
@@ -228,14 +228,14 @@ def admin_set_role(request: Request, user_id: int, admin: AdminUser, session: Se
     try:
         chosen = Role(role)
     except ValueError:
-        return redirect(back, "Choose one of the roles listed.")
+        return redirect(back, "Choose one of the roles listed.", "error")
     if action == "revoke":
         if target.id == admin.id and chosen is Role.admin:
-            return redirect(back, "You cannot remove your own admin role.")
+            return redirect(back, "You cannot remove your own admin role.", "error")
         try:
             service.revoke_role(session, target, chosen)
         except CadreError as exc:
-            return redirect(back, exc.message)
+            return redirect(back, exc.message, "error")
         return redirect(back, f"{target.full_name} is no longer {chosen.value}.")
     service.grant_role(session, target, chosen, by=admin)
     return redirect(back, f"{target.full_name} is now {chosen.value}.")

@@ -356,6 +356,15 @@ def _cross_check(cat: Catalogue, r: _Reader) -> None:
                 r.problems.append(f"{t.path}: prerequisites.{i}: no programme has code '{code}'")
             elif code == p.code:
                 r.problems.append(f"{t.path}: prerequisites.{i}: a programme cannot require itself")
+            elif codes[code].programme.family != p.family or codes[code].programme.level != p.level - 1:
+                r.problems.append(f"{t.path}: prerequisites.{i}: {code} is not the rung below (level {p.level - 1} "
+                                  f"of the {p.family.value} ladder)")
+        # One source of truth for a programme's place: its level and what it requires must agree.
+        if p.level > 1 and not p.prerequisites:
+            r.problems.append(f"{t.path}: level: level {p.level} needs a prerequisite on level {p.level - 1} "
+                              "(or make it level 1: a first step)")
+        if p.level == 1 and p.prerequisites:
+            r.problems.append(f"{t.path}: level: a level 1 programme is a first step and requires nothing")
     # A cycle in the ladder would make every programme in it impossible to start.
     graph = {t.programme.code: [c for c in t.programme.prerequisites if c in codes] for t in cat.programmes}
     state: dict[str, int] = {}

@@ -58,7 +58,7 @@ def confirm_and_issue(request: Request, programme_slug: str, user: CurrentUser, 
     programme = catalog_service.get_by_slug(session, programme_slug)
     ready = {p.id: e for e, p in service.ready_to_issue(session, user)}
     if programme.id not in ready:
-        return redirect("/certificates", f"There is no {programme.code} certificate waiting for you.")
+        return redirect("/certificates", f"There is no {programme.code} certificate waiting for you.", "warning")
     try:
         if confirm != "yes":
             raise CadreError("Tick the box to confirm the name is exactly as it should appear.", code="unconfirmed")
@@ -116,7 +116,7 @@ def certificate_renew(request: Request, slug: str, user: CurrentUser, session: S
     try:
         service.request_renewal(session, cert, user, evidence)
     except CadreError as exc:
-        return redirect(f"/certificates/{slug}", exc.message)
+        return redirect(f"/certificates/{slug}", exc.message, "error")
     return redirect(f"/certificates/{slug}", "Your renewal request is with the assessors. We will email you.")
 
 
@@ -176,7 +176,7 @@ def admin_status(slug: str, admin: AdminUser, session: SessionDep, action: str =
     try:
         service.change_status(session, cert, action, reason, admin)
     except CadreError as exc:
-        return redirect(back, exc.message)
+        return redirect(back, exc.message, "error")
     return redirect(back, f"{cert.number}: {cert.status}.")
 
 
@@ -185,14 +185,14 @@ def admin_issue(admin: AdminUser, session: SessionDep, email: str = Form(""), pr
                 holder_name: str = Form(""), reason: str = Form("")):
     user = accounts_service.get_by_email(session, email)
     if user is None:
-        return redirect("/admin/certificates", f"No account uses {email}.")
+        return redirect("/admin/certificates", f"No account uses {email}.", "error")
     try:
         prog = catalog_service.get_by_slug(session, programme)
         enrolment = learning_service.get_enrolment(session, user.id, prog.id)
         cert = service.issue(session, user=user, programme=prog, holder_name=holder_name or user.full_name,
                              enrolment=enrolment, issued_by=admin, reason=reason)
     except CadreError as exc:
-        return redirect("/admin/certificates", exc.message)
+        return redirect("/admin/certificates", exc.message, "error")
     return redirect("/admin/certificates", f"Issued {cert.number} to {cert.holder_name}.")
 
 
@@ -205,5 +205,5 @@ def admin_renewal(request_id: int, admin: AdminUser, session: SessionDep, decisi
     try:
         new = service.decide_renewal(session, req, admin, decision == "approve", note)
     except CadreError as exc:
-        return redirect("/admin/certificates", exc.message)
+        return redirect("/admin/certificates", exc.message, "error")
     return redirect("/admin/certificates", f"Renewed as {new.number}." if new else "Renewal rejected.")

@@ -26,6 +26,17 @@ env.filters["date"] = _date
 
 
 FLASH_COOKIE = "cadre_flash"
+# A flash message carries its kind, shown in its own style and announced accordingly: success (green),
+# info (blue), warning (amber), error (red, role=alert).
+FLASH_KINDS = ("success", "info", "warning", "error")
+
+
+def _read_flash(raw: str) -> tuple[str, str]:
+    text = unquote(raw)
+    kind, sep, message = text.partition(":")
+    if sep and kind in FLASH_KINDS:
+        return kind, message[:300]
+    return "success", text[:300]
 
 
 def render(request, name: str, status_code: int = 200, **context):
@@ -33,21 +44,25 @@ def render(request, name: str, status_code: int = 200, **context):
     context.setdefault("user", getattr(request.state, "user", None))
     context.setdefault("roles", getattr(request.state, "roles", set()))
     flash = request.cookies.get(FLASH_COOKIE)
-    context.setdefault("flash", unquote(flash)[:300] if flash else None)
+    kind, message = _read_flash(flash) if flash else ("success", None)
+    context.setdefault("flash", message)
+    context.setdefault("flash_kind", kind)
     response = templates.TemplateResponse(request, name, context, status_code=status_code)
     if flash:
         response.delete_cookie(FLASH_COOKIE, path="/")
     return response
 
 
-def redirect(url: str, flash: str | None = None):
-    """303 after a successful POST, optionally carrying a one-time message to the next page."""
+def redirect(url: str, flash: str | None = None, kind: str = "success"):
+    """303 after a POST, optionally carrying a one-time message of a kind (FLASH_KINDS) to the next page."""
     from fastapi.responses import RedirectResponse
 
     response = RedirectResponse(url, status_code=303)
     if flash:
         # Percent-encoded: a cookie carries only latin-1, a message may quote any title or name.
-        response.set_cookie(FLASH_COOKIE, quote(flash[:300]), max_age=60, httponly=True, samesite="lax", path="/")
+        kind = kind if kind in FLASH_KINDS else "info"
+        response.set_cookie(FLASH_COOKIE, quote(f"{kind}:{flash[:300]}"),
+                            max_age=60, httponly=True, samesite="lax", path="/")
     return response
 
 

@@ -10,5 +10,5 @@ from api.payments import codes
 
 def seed(session: Session, people: dict[str, User]) -> list[str]:
     made = codes.ensure_demo_codes(session)
-    return [f"Discount code {', '.join(made) if made else 'SPECIAL50'}: 50% off ACX Specialist "
-            "(try /checkout/acxs?offer=full&code=special50)."]
+    said = f"Demo discount code created: {', '.join(made)}" if made else "Discount code SPECIAL50"
+    return [f"{said}: 50% off ACX Specialist (try /checkout/acxs?offer=full&code=special50)."]
