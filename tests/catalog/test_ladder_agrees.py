@@ -41,15 +41,14 @@ def test_a_level_two_programme_requires_the_level_below(client):
 
 def test_acx_specialist_leads_on_to_acxp(client):
     page = client.get("/programmes/acxs").text
-    assert '<dt>Leads to</dt><dd><a href="/programmes/acxp">Accredited Customer Experience Professional (ACXP)</a>' in page
+    assert ('<dt>Leads to</dt><dd><a href="/programmes/acxp">Accredited Customer Experience Professional (ACXP)</a>'
+            in page)
 
 
 def test_after_completing_acxs_the_dashboard_suggests_the_next_step(client, db, make_user, login):
-    from api.learning.models import EnrolmentStatus
-
     from api.catalog import service as catalog_service
     from api.learning import service as enrolment_service
-    from api.learning.models import EnrolmentSource
+    from api.learning.models import EnrolmentSource, EnrolmentStatus
 
     user = make_user()
     acxs = catalog_service.get_by_slug(db, "acxs")

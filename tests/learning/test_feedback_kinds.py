@@ -24,11 +24,13 @@ def test_a_failed_check_is_a_warning_and_a_pass_a_success(client, db, browser, m
     wrong = {f"q{i}": [str(x) for x in a] for i, a in enumerate(wrong_answers(check))}
     r = browser.post_form(f"/learn/acxp/check/{CHECK}", **wrong)
     page = client.get(r.headers["location"]).text
-    assert '<p class="flash flash-warning" role="status">Not passed yet: you scored 0%; the pass mark is 70%.</p>' in page
+    assert ('<p class="flash flash-warning" role="status">Not passed yet: you scored 0%; the pass mark is 70%.</p>'
+            in page)
     assert "flash-success" not in page
     right = {f"q{i}": [str(x) for x in a] for i, a in enumerate(right_answers(check))}
     r = browser.post_form(f"/learn/acxp/check/{CHECK}", **right)
-    assert '<p class="flash flash-success" role="status">You passed with 100%.</p>' in client.get(r.headers["location"]).text
+    page = client.get(r.headers["location"]).text
+    assert '<p class="flash flash-success" role="status">You passed with 100%.</p>' in page
 
 
 def test_an_error_flash_is_an_alert(client, make_user, login, browser):
