@@ -83,15 +83,26 @@ def logout(request: Request, session: SessionDep):
     return response
 
 
+def _already_confirmed(request: Request, user: User):
+    return render(request, "accounts/message.html", title="Already confirmed",
+                  message=f"{user.email} is already confirmed: there is nothing more to do. You can log in.")
+
+
 @router.get("/verify-email")
-def verify_email_page(request: Request, token: str = ""):
+def verify_email_page(request: Request, session: SessionDep, token: str = ""):
     # Confirming takes a click (a POST): mail scanners that open links must not spend the token.
+    done = service.already_confirmed(session, token)
+    if done is not None:
+        return _already_confirmed(request, done)
     return render(request, "accounts/confirm_action.html", title="Confirm your email address",
                   action="/verify-email", token=token, button="Confirm my email address")
 
 
 @router.post("/verify-email")
 def verify_email(request: Request, session: SessionDep, token: str = Form("")):
+    done = service.already_confirmed(session, token)
+    if done is not None:
+        return _already_confirmed(request, done)
     try:
         user = service.verify_email(session, token)
     except CadreError as exc:

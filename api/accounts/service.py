@@ -137,6 +137,17 @@ def send_verification(session: Session, user: User) -> None:
                        link=_link("/verify-email", raw))
 
 
+def already_confirmed(session: Session, raw: str) -> User | None:
+    """The account whose email this spent confirmation link already confirmed (a link opened twice),
+    so the page can say so instead of "invalid"; None otherwise. Reads only."""
+    token = session.exec(select(AccountToken).where(AccountToken.token_digest == token_digest(raw or ""),
+                                                    AccountToken.purpose == TokenPurpose.verify_email.value)).first()
+    if token is None or token.used_at is None:
+        return None
+    user = session.get(User, token.user_id)
+    return user if user is not None and user.email_verified_at is not None else None
+
+
 def verify_email(session: Session, raw: str) -> User:
     token = _consume_token(session, raw, TokenPurpose.verify_email)
     user = get(session, token.user_id)

@@ -81,6 +81,7 @@ def certificate_detail(request: Request, slug: str, user: CurrentUser, session: 
     pending = service.pending_renewal_for(session, cert)
     return render(request, "certificates/detail.html", cert=cert, programme=programme, verify_url=url,
                   status=service.effective_status(cert), words=STATUS_WORDS, pending=pending,
+                  renew_open=service.in_renewal_window(cert), renew_opens=service.renewal_opens_at(cert),
                   linkedin=pdf.linkedin_url(cert, programme, url, get_settings().issuer_name),
                   events=service.events(session, cert), errors={})
 

@@ -413,6 +413,17 @@ def request_renewal(session: Session, cert: Certificate, user: User, evidence: s
     return req
 
 
+def renewal_opens_at(cert: Certificate) -> datetime | None:
+    """Renewal is offered from the first expiry reminder (90 days before the expiry date) onwards;
+    a certificate that does not lapse has nothing to renew."""
+    return cert.expires_at - timedelta(days=REMINDER_DAYS[0]) if cert.expires_at else None
+
+
+def in_renewal_window(cert: Certificate, now: datetime | None = None) -> bool:
+    opens = renewal_opens_at(cert)
+    return opens is not None and (now or utcnow()) >= opens
+
+
 def pending_renewal_for(session: Session, cert: Certificate) -> RenewalRequest | None:
     return session.exec(select(RenewalRequest).where(RenewalRequest.certificate_id == cert.id,
                                                      RenewalRequest.status == RenewalStatus.pending.value)).first()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime
 from urllib.parse import quote, unquote
 
 from fastapi.templating import Jinja2Templates
@@ -18,11 +18,20 @@ env.globals.update(csrf_token=csrf_token, csrf_field=CSRF_FIELD, now=datetime.no
 env.filters.update(money=format_money, markdown=render_markdown)
 
 
-def _date(value: datetime | None, fmt: str = "%-d %B %Y") -> str:
-    return value.strftime(fmt) if value else ""
+def _date(value: date | datetime | None) -> str:
+    """THE date format of every page: "1 December 2026"."""
+    return value.strftime("%-d %B %Y") if value else ""
+
+
+def _date_time(value: datetime | None) -> str:
+    """An instant with its time, in UTC and saying so: "1 December 2026, 14:05 UTC"."""
+    if not value:
+        return ""
+    return value.astimezone(UTC).strftime("%-d %B %Y, %H:%M UTC")
 
 
 env.filters["date"] = _date
+env.filters["date_time"] = _date_time
 
 
 FLASH_COOKIE = "cadre_flash"

@@ -246,3 +246,16 @@ def test_a_code_with_its_own_hyphen_typed_without_separators(client, browser, is
     assert cert.number.startswith("ACX-MENTOR-")
     r = browser.post_form("/verify", number=cert.number.replace("-", "").lower(), surname="mensah")
     assert r.status_code == 303 and r.headers["location"] == f"/verify/{cert.slug}"
+
+
+def test_ask_to_renew_is_offered_only_inside_the_renewal_window(client, db, issued, login):
+    user, _, cert = issued(email="window@example.com")
+    login("window@example.com")
+    page = client.get(f"/certificates/{cert.slug}").text
+    assert "Ask to renew" not in page
+    opens = service.renewal_opens_at(cert)
+    assert f"Renewal opens on {opens.strftime('%-d %B %Y')}" in page
+    cert.expires_at = utcnow() + timedelta(days=60)  # inside the last 90 days
+    db.add(cert)
+    db.commit()
+    assert "Ask to renew" in client.get(f"/certificates/{cert.slug}").text

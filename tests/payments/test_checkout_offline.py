@@ -90,7 +90,7 @@ def test_buy_acxs_with_special50_in_full(client, browser, learner, special50, db
     receipts = mailbox.to(learner.email)
     assert len(receipts) == 1
     body = mailbox.body(receipts[0])
-    assert "Price: £860" in body and "Discount (SPECIAL50): -£430" in body and "Total: £430" in body
+    assert "Price: £860" in body and "Discount (SPECIAL50): −£430" in body and "Total: £430" in body
     billing = client.get("/billing").text
     assert order.public_id in billing and "paid" in billing and "Paid so far" in billing
     assert client.get("/api/v1/payments/orders").json()["items"][0]["status"] == "paid"
