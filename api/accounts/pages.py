@@ -45,7 +45,8 @@ def register(request: Request, session: SessionDep, email: str = Form(""), full_
         data = UserCreate(email=email, full_name=full_name, password=password)
         user = service.register(session, data)
     except ValidationError as exc:
-        return render(request, "accounts/register.html", 422, values=values, errors=form_errors(exc))
+        return render(request, "accounts/register.html", 422, values=values,
+                      errors=form_errors(exc, ("full_name", "email", "password")))
     except CadreError as exc:
         return render(request, "accounts/register.html", exc.status_code, values=values,
                       errors={"email": exc.message})

@@ -75,13 +75,36 @@ def redirect(url: str, flash: str | None = None, kind: str = "success"):
     return response
 
 
-def form_errors(exc) -> dict[str, str]:
-    """A pydantic ValidationError as {field: message} for showing beside the inputs."""
+# How a form field is named in messages ("Enter your full name.").
+FIELD_LABELS = {"full_name": "full name", "email": "email address", "new_email": "new email address",
+                "password": "password", "new_password": "new password", "current_password": "current password",
+                "holder_name": "name for the certificate", "buyer_name": "name", "buyer_company": "company",
+                "buyer_vat": "VAT number"}
+
+
+def _plain(field: str, err: dict) -> str:
+    """One validation error in plain words that name the field."""
+    label = FIELD_LABELS.get(field, field.replace("_", " "))
+    kind, ctx = err.get("type", ""), err.get("ctx") or {}
+    if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length", 1) <= 1):
+        return f"Enter your {label}."
+    if kind == "string_too_short":
+        return f"Your {label} must be at least {ctx['min_length']} characters."
+    if kind == "string_too_long":
+        return f"Your {label} must be {ctx['max_length']} characters or fewer."
+    if "email" in field and kind == "value_error":
+        reason = str(ctx.get("reason", "")).rstrip(".")
+        return f"Enter an email address like name@example.com{f' ({reason.lower()})' if reason else ''}."
+    msg = str(err.get("msg", "is not valid")).removeprefix("Value error, ").rstrip(".")
+    return f"{msg[:1].upper()}{msg[1:]}."
+
+
+def form_errors(exc, order: tuple[str, ...] = ()) -> dict[str, str]:
+    """A pydantic ValidationError as {field: message} for showing beside the inputs: plain words that
+    name the field, one per field, in the form's order (`order`: the fields as the form lists them)."""
     errors: dict[str, str] = {}
     for err in exc.errors():
         field = str(err["loc"][0]) if err.get("loc") else "form"
-        msg = err.get("msg", "is not valid").removeprefix("Value error, ")
-        if err.get("type") == "string_too_short" and "min_length" in err.get("ctx", {}):
-            msg = f"must be at least {err['ctx']['min_length']} characters"
-        errors.setdefault(field, msg)
-    return errors
+        errors.setdefault(field, _plain(field, err))
+    rank = {name: i for i, name in enumerate(order)}
+    return dict(sorted(errors.items(), key=lambda kv: rank.get(kv[0], len(rank))))
