@@ -260,3 +260,17 @@ def test_a_certificate_is_withheld_while_an_instalment_is_overdue(client, browse
     db.refresh(cert)
     assert cert.status == "active"
     assert "<h1 id=\"result\">Valid</h1>" in client.get(f"/verify/{cert.slug}").text
+
+
+def test_billing_tells_the_truth_about_a_plan(client, browser, learner, special50, db):
+    offline = _start(browser, offer="instalments")
+    browser.post_form(offline, action="pay")
+    order = _order(db, learner)
+    second = db.exec(select(Payment).where(Payment.order_id == order.id, Payment.number == 2)).one()
+    page = client.get("/billing").text
+    tag = page.split('order-status">')[1].split("</span>")[0]
+    assert tag == f"1 of 4 paid · next £107.50 on {second.due_date.strftime('%-d %B %Y')}"
+    assert 'class="tag warn order-status"' in page  # not the green "paid"
+    browser.post_form(offline, action="fail_next")
+    page = client.get("/billing").text
+    assert 'class="tag bad order-status">1 of 4 paid · next £107.50' in page
