@@ -89,7 +89,9 @@ class Lesson(SQLModel, table=True):
     title: str = Field(max_length=200)
     body: str = Field(default="", sa_column=Column(Text, nullable=False))
     minutes: int | None = None
-    video_url: str | None = Field(default=None, max_length=500)
+    video_url: str | None = Field(default=None, max_length=500)  # a hosted video
+    # {"file": name beside the lesson or None, "captions": [{file, language, label}], "transcript": Markdown}
+    video: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
     downloads: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     position: int  # among the lessons and knowledge checks of its module
     source_path: str = Field(max_length=300)
