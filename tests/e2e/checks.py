@@ -38,6 +38,8 @@ def _path(url: str) -> str:
 def _axe(page) -> list[str]:
     if not page.evaluate("() => typeof window.axe === 'object'"):
         page.add_script_tag(content=_axe_source())
+    if not page.evaluate("() => typeof window.axe === 'object'"):  # the page's own scripts are off
+        page.evaluate("source => { (0, eval)(source); }", _axe_source())
     result = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
                            ".map(v => ({id: v.id, help: v.help,"
                            " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))")
@@ -64,10 +66,14 @@ def check_page(page) -> None:
         page.set_viewport_size(PHONE)
         over = _sideways(page)
         if over > 0:
-            wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
-                .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
-                .slice(0, 3).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''))""")
+            wide = page.evaluate("""() => { const w = document.documentElement.clientWidth + 1;
+                const over = [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > w);
+                return over.filter(e => ![...e.children].some(c => over.includes(c))).slice(0, 3)
+                  .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')
+                       + ' "' + (e.textContent || '').trim().slice(0, 40) + '"'); }""")
             problems.append(f"scrolls sideways by {over} px at 390 px (too wide: {', '.join(wide)})")
+            Path("test-results").mkdir(exist_ok=True)
+            page.screenshot(path=f"test-results/sideways{path.replace('/', '_').replace('?', '_')}.png", full_page=True)
         if run_axe and size and size["width"] != PHONE["width"]:
             problems += [f"at 390 px: {p}" for p in _axe(page)]
     finally:

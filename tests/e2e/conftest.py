@@ -101,12 +101,13 @@ def new_page(browser_instance, live_server, request):
     did not check it itself with `check_page(page)`."""
     opened = []
 
-    def make(width: int = 1100, height: int = 900):
+    def make(width: int = 1100, height: int = 900, **options):
         context = browser_instance.new_context(base_url=live_server["url"], viewport={"width": width, "height": height},
-                                               bypass_csp=True)
+                                               bypass_csp=True, **options)
         pg = context.new_page()
         pg.set_default_timeout(10_000)
         track(pg)
+        pg._cadre_js = options.get("java_script_enabled", True)  # axe-core needs the page's timers
         opened.append(pg)
         return pg
 
@@ -119,7 +120,7 @@ def new_page(browser_instance, live_server, request):
                 pg.screenshot(path=str(ARTIFACTS / name), full_page=True)
         if not hasattr(request.node, "rep_call") or request.node.rep_call.passed:
             for pg in opened:
-                if not pg.is_closed():
+                if not pg.is_closed() and pg._cadre_js:
                     check_visited(pg)
     finally:
         for pg in opened:
