@@ -36,7 +36,8 @@ def test_every_admin_area_is_one_click_from_admin(page, live_server):
     for title in titles:
         page.goto("/admin")
         page.locator("ul.admin-areas").get_by_role("link", name=title, exact=True).click()
-        expect(page.get_by_role("navigation", name="Administration").locator('[aria-current="page"]')).to_have_text(title)
+        menu = page.get_by_role("navigation", name="Administration")
+        expect(menu.locator('[aria-current="page"]')).to_have_text(title)
         check_page(page)
 
 
