@@ -27,8 +27,17 @@ $(RV)/node_modules/.package-lock.json: $(RV)/package-lock.json
 		echo "npm not found: tests/certificates/test_reference_verifier.py needs Node.js 20+ with npm"; \
 	fi
 
+# axe-core for the Chromium journeys' accessibility check (tests/e2e/checks.py), pinned by its lockfile.
+E2E := tests/e2e
+$(E2E)/node_modules/.package-lock.json: $(E2E)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix $(E2E) --no-audit --no-fund --ignore-scripts --loglevel=error; \
+	else \
+		echo "npm not found: the browser journeys' axe-core check (tests/e2e) needs Node.js 20+ with npm"; \
+	fi
+
 install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test $(RV)/node_modules/.package-lock.json
+install-test: $(VENV)/.installed-test $(RV)/node_modules/.package-lock.json $(E2E)/node_modules/.package-lock.json
 
 run: install
 	$(BIN)/cadre db upgrade
@@ -53,4 +62,4 @@ soak: install-test
 	$(BIN)/python tests/bench/soak.py $(SOAK_DATABASES)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache $(RV)/node_modules
+	rm -rf $(VENV) var .pytest_cache .ruff_cache $(RV)/node_modules $(E2E)/node_modules

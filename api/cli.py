@@ -35,6 +35,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if workers > 1 and s.is_sqlite:
         print(f"Serving {workers} app processes on SQLite: they share its one write lock; PostgreSQL is the "
               "database for more than one.", file=sys.stderr)
+    if s.env == "development":
+        _demo_banner()
     stop, threads = None, []
     # With --workers N uvicorn supervises N app processes from this one; only this one runs the
     # embedded worker threads, so the outbox is drained once, not N times.
@@ -287,28 +289,35 @@ def cmd_payments_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from api.accounts import service
+    from api import demo
     from api.core.config import get_settings
-    from api.payments import codes
+    from api.demo import people
 
     if get_settings().env == "production":
-        print("Demo accounts are for development only.", file=sys.stderr)
+        print("Demo data is for development only.", file=sys.stderr)
         return 1
     with _session() as session:
-        created = service.ensure_demo_accounts(session)
-        new_codes = codes.ensure_demo_codes(session)
+        who, logins = people.ensure(session, reset_passwords=args.reset_passwords)
+        lines = demo.run(session, who)
         session.commit()
-    if new_codes:
-        print(f"Demo discount code created: {', '.join(new_codes)} (50% off ACX Specialist).")
-    if created:
-        print("\nDemo accounts (development only; shown once, keep them if you need them):")
-        for role, email, password in created:
-            print(f"  {role.value:9} {email:28} password: {password}")
-        print()
-    else:
-        print("Demo accounts already exist (their passwords were shown when they were created; "
-              "`cadre users` can reset roles, /forgot-password a password).")
+    print("\nDemo data (development only):")
+    for line in lines:
+        print(f"  {line}")
+    print()
+    for line in people.login_lines(logins):
+        print(line)
+    print()
     return 0
+
+
+def _demo_banner() -> None:
+    """On every development start: the demo logins again, so they never scroll away for good."""
+    from api.demo import people
+
+    with _session() as session:
+        logins = people.existing(session)
+    if logins:
+        print("\n".join(["", *people.login_lines(logins), ""]), file=sys.stderr)
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
@@ -477,7 +486,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     cohorts_cli.register(sub)
 
-    p = sub.add_parser("demo", help="create the demo accounts and the demo discount code (development only)")
+    p = sub.add_parser("demo", help="create (or refresh) the demo accounts and their data, print the logins "
+                                    "(development only)")
+    p.add_argument("--reset-passwords", action="store_true", help="set changed demo passwords back to those shown")
     p.set_defaults(func=cmd_demo)
     return parser
 

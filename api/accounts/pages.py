@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Form, Request
 from pydantic import ValidationError
 
-from api.accounts import service, sso
+from api.accounts import admin_areas, service, sso  # noqa: F401 - admin_areas: the menu in templates
 from api.accounts.deps import AdminUser, CurrentUser, optional_user, require_role, session_token
 from api.accounts.models import Role, User
 from api.accounts.router import clear_session_cookie, client_ip, set_session_cookie
@@ -49,7 +49,8 @@ def register(request: Request, session: SessionDep, email: str = Form(""), full_
         if is_zone(time_zone.strip()):  # the browser's zone, filled in by /static/timezone.js when it runs
             service.change_time_zone(session, user, time_zone.strip())
     except ValidationError as exc:
-        return render(request, "accounts/register.html", 422, values=values, errors=form_errors(exc))
+        return render(request, "accounts/register.html", 422, values=values,
+                      errors=form_errors(exc, ("full_name", "email", "password")))
     except CadreError as exc:
         return render(request, "accounts/register.html", exc.status_code, values=values,
                       errors={"email": exc.message})
@@ -114,15 +115,26 @@ def logout(request: Request, session: SessionDep):
     return response
 
 
+def _already_confirmed(request: Request, user: User):
+    return render(request, "accounts/message.html", title="Already confirmed",
+                  message=f"{user.email} is already confirmed: there is nothing more to do. You can log in.")
+
+
 @router.get("/verify-email")
-def verify_email_page(request: Request, token: str = ""):
+def verify_email_page(request: Request, session: SessionDep, token: str = ""):
     # Confirming takes a click (a POST): mail scanners that open links must not spend the token.
+    done = service.already_confirmed(session, token)
+    if done is not None:
+        return _already_confirmed(request, done)
     return render(request, "accounts/confirm_action.html", title="Confirm your email address",
                   action="/verify-email", token=token, button="Confirm my email address")
 
 
 @router.post("/verify-email")
 def verify_email(request: Request, session: SessionDep, token: str = Form("")):
+    done = service.already_confirmed(session, token)
+    if done is not None:
+        return _already_confirmed(request, done)
     try:
         user = service.verify_email(session, token)
     except CadreError as exc:
@@ -279,14 +291,14 @@ def admin_set_role(request: Request, user_id: int, admin: AdminUser, session: Se
     try:
         chosen = Role(role)
     except ValueError:
-        return redirect(back, "Choose one of the roles listed.")
+        return redirect(back, "Choose one of the roles listed.", "error")
     if action == "revoke":
         if target.id == admin.id and chosen is Role.admin:
-            return redirect(back, "You cannot remove your own admin role.")
+            return redirect(back, "You cannot remove your own admin role.", "error")
         try:
             service.revoke_role(session, target, chosen)
         except CadreError as exc:
-            return redirect(back, exc.message)
+            return redirect(back, exc.message, "error")
         return redirect(back, f"{target.full_name} is no longer {chosen.value}.")
     service.grant_role(session, target, chosen, by=admin)
     return redirect(back, f"{target.full_name} is now {chosen.value}.")

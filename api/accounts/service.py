@@ -137,6 +137,17 @@ def send_verification(session: Session, user: User) -> None:
                        link=_link("/verify-email", raw))
 
 
+def already_confirmed(session: Session, raw: str) -> User | None:
+    """The account whose email this spent confirmation link already confirmed (a link opened twice),
+    so the page can say so instead of "invalid"; None otherwise. Reads only."""
+    token = session.exec(select(AccountToken).where(AccountToken.token_digest == token_digest(raw or ""),
+                                                    AccountToken.purpose == TokenPurpose.verify_email.value)).first()
+    if token is None or token.used_at is None:
+        return None
+    user = session.get(User, token.user_id)
+    return user if user is not None and user.email_verified_at is not None else None
+
+
 def verify_email(session: Session, raw: str) -> User:
     token = _consume_token(session, raw, TokenPurpose.verify_email)
     user = get(session, token.user_id)
@@ -342,22 +353,3 @@ def list_users(session: Session, search: str | None = None, *, after: str | None
     return page
 
 
-DEMO_ACCOUNTS = [
-    (Role.learner, "learner@example.com", "Lena Learner"),
-    (Role.coach, "coach@example.com", "Colin Coach"),
-    (Role.admin, "admin@example.com", "Ada Admin"),
-    (Role.employer, "employer@example.com", "Emma Employer"),
-]
-
-
-def ensure_demo_accounts(session: Session) -> list[tuple[Role, str, str]]:
-    """Creates the four demo accounts once (development only); returns those created with passwords."""
-    created = []
-    for role, email, name in DEMO_ACCOUNTS:
-        if get_by_email(session, email):
-            continue
-        password = new_token(9)
-        create_user(session, UserCreate(email=email, full_name=name, password=password), roles={role},
-                    verified=True)
-        created.append((role, email, password))
-    return created

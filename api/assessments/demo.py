@@ -1,4 +1,6 @@
-"""Demo data: the demo learner's ACXP practical assessment, submitted and waiting for the demo coach.
+"""Demo data: the demo learner's ACXP practical assessment, submitted and waiting for the demo coach,
+and their ACXS assessment marked, moderated and released as a pass (so ACXS is complete and its
+certificate carries the evidence), all through the assessments services as people would do it.
 
 `seed(session, people)` is called by the demo registry with people = {"learner", "coach", "admin",
 "employer"}; it returns lines to print. Idempotent: run twice, the same one submission."""
@@ -8,7 +10,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from api.accounts.models import User
-from api.assessments import allocation, submissions
+from api.assessments import allocation, marking, moderation, queue, release, rubrics, submissions
 from api.assessments.models import State
 from api.catalog import service as catalog_service
 from api.learning import service as enrolment_service
@@ -45,5 +47,45 @@ def seed(session: Session, people: dict[str, User]) -> list[str]:
     if sub.allocated_coach_id != coach.id:
         allocation.override(session, sub, coach, admin, "demo: the demo coach marks the demo learner")
     session.flush()
-    return [f"Assessments: {learner.email} has an ACXP submission awaiting marking, allocated to {coach.email} "
-            f"(mark it at /coach/marking/{sub.public_id})."]
+    lines = [f"Assessments: {learner.email} has an ACXP submission awaiting marking, allocated to {coach.email} "
+             f"(mark it at /coach/marking/{sub.public_id})."]
+    return lines + _acxs_passed(session, learner, coach, admin)
+
+
+ACXS_TEXT = """Need category: small-business owners whose card payments stopped working at the till.
+SCO: "I can take payments again before my next customer arrives." The moment of truth that fails most
+is the first call: the script asks for an account number the owner does not have at the till."""
+
+
+def _acxs_passed(session: Session, learner: User, coach: User, admin: User) -> list[str]:
+    """ACXS's practical assessment released as a pass: the demo coach marks it, the demo admin moderates
+    it when the sample takes it, and completion is decided again (as the worker would on the event)."""
+    from api.learning.consumers import recheck_completion
+
+    acxs = catalog_service.get_by_slug(session, "acxs")
+    if enrolment_service.get_enrolment(session, learner.id, acxs.id) is None:
+        return []
+    for brief in submissions.briefs_for(session, [acxs.id])[acxs.id]:
+        subs = submissions.attempts(session, learner.id, brief.id)
+        if any(s.state == State.released.value for s in subs):
+            continue
+        sub = subs[-1] if subs and subs[-1].state == State.draft.value else submissions.start(session, learner, brief,
+                                                                                               "Europe/London")
+        submissions.save_draft(session, sub, learner, text=ACXS_TEXT, version=sub.version)
+        submissions.submit(session, sub, learner, authentic=True, anonymised=True)
+        if sub.allocated_coach_id != coach.id:
+            allocation.override(session, sub, coach, admin, "demo: the demo coach marks the demo learner")
+        queue.start(session, sub, coach)
+        mark = marking.open_draft(session, sub, coach)
+        top = {c["slug"]: {"score": c["levels"][-1]["score"], "comment": "Grounded in real work and clearly argued."}
+               for c in rubrics.current(session, brief).rubric["criteria"]}
+        marking.submit(session, sub, coach, scores=top, feedback="A clear, outside-in piece of real work.",
+                       version=mark.version, rubric_version_id=sub.rubric_version_id)
+        if sub.state == State.in_moderation.value:
+            if moderation.moderation_mark(session, sub, draft_only=True) is None:
+                moderation.take(session, sub, admin)
+            moderation.confirm(session, sub, admin)
+        release.release(session, sub, admin)
+    session.flush()
+    recheck_completion(session, {"user_id": learner.id, "programme_id": acxs.id})
+    return [f"Assessments: {learner.email} passed the ACXS practical assessment (marked by {coach.email})."]

@@ -137,11 +137,36 @@ class Download(_Strict):
         return self
 
 
+FileName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=120)]
+
+
+class Captions(_Strict):
+    file: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*\.vtt$", max_length=120)]  # WebVTT
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")] = "en"
+    label: Text = "English"
+
+
+class Video(_Strict):
+    """A lesson's video: a file beside the lesson (served to enrolled learners only) or a hosted URL,
+    with WebVTT captions and a transcript (Markdown, a file beside the lesson)."""
+    file: FileName | None = None
+    url: Annotated[str, StringConstraints(pattern=r"^https://")] | None = None
+    captions: list[Captions] = Field(default_factory=list)
+    transcript: FileName | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Video:
+        if (self.file is None) == (self.url is None):
+            raise ValueError("give exactly one of 'file' or 'url'")
+        return self
+
+
 class LessonFront(_Strict):
     slug: Slug
     title: Text
     minutes: int | None = Field(default=None, ge=1, le=600)
-    video: Annotated[str, StringConstraints(pattern=r"^(https?://|/)")] | None = None
+    # A URL (as before), or the full form with captions and a transcript.
+    video: Annotated[str, StringConstraints(pattern=r"^(https?://|/)")] | Video | None = None
     downloads: list[Download] = Field(default_factory=list)
 
 
@@ -294,6 +319,7 @@ class LessonItem:
     front: LessonFront
     body: str
     path: str
+    transcript: str | None = None  # the video's transcript (Markdown), read from its file
 
 
 @dataclass
@@ -429,7 +455,21 @@ def load(root: Path) -> Catalogue:
                             r.fail(item, f"downloads.{i}.file: {dl.file} is not a file beside the lesson")
                     if not body.strip():
                         r.fail(item, "body: the lesson has no text")
-                    mtree.items.append(LessonItem(front, body, r.rel(item)))
+                    transcript = None
+                    if isinstance(front.video, Video):
+                        v = front.video
+                        named = [("video.file", v.file), ("video.transcript", v.transcript),
+                                 *((f"video.captions.{i}.file", c.file) for i, c in enumerate(v.captions))]
+                        for where, name in named:
+                            if name and not (mdir / name).is_file():
+                                r.fail(item, f"{where}: {name} is not a file beside the lesson")
+                        for i, c in enumerate(v.captions):
+                            if (mdir / c.file).is_file() and not (mdir / c.file).read_bytes().lstrip(b"\xef\xbb\xbf") \
+                                    .startswith(b"WEBVTT"):
+                                r.fail(item, f"video.captions.{i}.file: {c.file} is not WebVTT (it must start WEBVTT)")
+                        if v.transcript and (mdir / v.transcript).is_file():
+                            transcript = (mdir / v.transcript).read_text(encoding="utf-8")
+                    mtree.items.append(LessonItem(front, body, r.rel(item), transcript))
             tree.modules.append(mtree)
         adir = pdir / "assessments"
         if adir.is_dir():
@@ -481,6 +521,15 @@ def _cross_check(cat: Catalogue, r: _Reader) -> None:
                 r.problems.append(f"{t.path}: prerequisites.{i}: no programme has code '{code}'")
             elif code == p.code:
                 r.problems.append(f"{t.path}: prerequisites.{i}: a programme cannot require itself")
+            elif codes[code].programme.family != p.family or codes[code].programme.level != p.level - 1:
+                r.problems.append(f"{t.path}: prerequisites.{i}: {code} is not the rung below (level {p.level - 1} "
+                                  f"of the {p.family.value} ladder)")
+        # One source of truth for a programme's place: its level and what it requires must agree.
+        if p.level > 1 and not p.prerequisites:
+            r.problems.append(f"{t.path}: level: level {p.level} needs a prerequisite on level {p.level - 1} "
+                              "(or make it level 1: a first step)")
+        if p.level == 1 and p.prerequisites:
+            r.problems.append(f"{t.path}: level: a level 1 programme is a first step and requires nothing")
     # A cycle in the ladder would make every programme in it impossible to start.
     graph = {t.programme.code: [c for c in t.programme.prerequisites if c in codes] for t in cat.programmes}
     state: dict[str, int] = {}

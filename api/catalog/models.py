@@ -95,7 +95,9 @@ class Lesson(SQLModel, table=True):
     body_html: str | None = Field(default=None, sa_column=Column(Text))
     body_digest: str | None = Field(default=None, max_length=64)
     minutes: int | None = None
-    video_url: str | None = Field(default=None, max_length=500)
+    video_url: str | None = Field(default=None, max_length=500)  # a hosted video
+    # {"file": name beside the lesson or None, "captions": [{file, language, label}], "transcript": Markdown}
+    video: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
     downloads: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     position: int  # among the lessons and knowledge checks of its module
     source_path: str = Field(max_length=300)

@@ -18,7 +18,8 @@ router = APIRouter(dependencies=[Depends(csrf_protect), Depends(optional_user)],
 
 @router.get("/")
 def home(request: Request, session: SessionDep):
-    return render(request, "home.html", ladders=service.ladders(session))
+    return render(request, "home.html", ladders=service.ladders(session), format_names=service.FORMAT_NAMES,
+                  duration_text=service.duration_text)
 
 
 @router.get("/programmes")

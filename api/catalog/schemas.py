@@ -52,6 +52,8 @@ class ProgrammeSummary(BaseModel):
     prerequisites: list[ProgrammeRef]
     offers: list[OfferPublic]
     is_free: bool
+    place: str = ""  # "Level 1 of 4 on the ACX ladder: a first step" (api/catalog/ladder.py)
+    leads_to: list[ProgrammeRef] = []  # what comes after it on its ladder
 
 
 class ProgrammeDetail(ProgrammeSummary):
@@ -60,5 +62,4 @@ class ProgrammeDetail(ProgrammeSummary):
     schedule: list[dict[str, Any]]
     renewal: str | None
     completion: dict[str, Any]
-    leads_to: list[ProgrammeRef]
     modules: list[ModuleOutline]

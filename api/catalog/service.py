@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
-from api.catalog.models import Family, KnowledgeCheck, Lesson, Module, Offer, Programme, ProgrammePrerequisite
+from api.catalog import ladder
+from api.catalog.models import Family, KnowledgeCheck, Lesson, Module, Offer, Programme
 from api.catalog.schemas import (
     ModuleOutline,
     OfferPublic,
@@ -58,17 +59,15 @@ def _summaries(session: Session, programmes: list[Programme]) -> list[ProgrammeS
         for o in session.exec(select(Offer).where(col(Offer.programme_id).in_(ids), col(Offer.retired_at).is_(None))
                               .order_by(col(Offer.position))):
             offers[o.programme_id].append(o)
-        req = select(ProgrammePrerequisite.programme_id, Programme).join(
-            Programme, col(Programme.id) == col(ProgrammePrerequisite.requires_id)
-        ).where(col(ProgrammePrerequisite.programme_id).in_(ids))
-        for pid, required in session.exec(req):
-            prereqs[pid].append(_ref(required))
+    ladders_ = ladder.load(session)  # every programme's place and prerequisites (two queries)
+    for pid in ids:
+        prereqs[pid] = [_ref(ladders_.programmes[r]) for r in ladders_.requires.get(pid, [])]
     return [
         ProgrammeSummary(
             slug=p.slug, code=p.code, title=p.title, short_title=p.short_title, family=p.family, level=p.level,
             summary=p.summary, format=p.format, duration=p.duration, validity_months=p.validity_months,
             prerequisites=prereqs[p.id], offers=[offer_public(o) for o in offers[p.id]],
-            is_free=not offers[p.id],
+            is_free=not offers[p.id], place=ladders_.place(p), leads_to=[_ref(x) for x in ladders_.leads_to(p.id)],
         )
         for p in programmes
     ]
@@ -119,13 +118,9 @@ def outline(session: Session, programme: Programme) -> list[ModuleOutline]:
 def detail(session: Session, slug: str) -> ProgrammeDetail:
     p = get_by_slug(session, slug)
     summary = _summaries(session, [p])[0]
-    leads_to = session.exec(select(Programme).join(
-        ProgrammePrerequisite, col(ProgrammePrerequisite.programme_id) == col(Programme.id)
-    ).where(ProgrammePrerequisite.requires_id == p.id, col(Programme.retired_at).is_(None))
-     .order_by(col(Programme.level))).all()
     return ProgrammeDetail(
         **summary.model_dump(), description=p.description, outcomes=p.outcomes, schedule=p.schedule,
-        renewal=p.renewal, completion=p.completion, leads_to=[_ref(x) for x in leads_to],
+        renewal=p.renewal, completion=p.completion,
         modules=outline(session, p),
     )
 

@@ -173,7 +173,9 @@ def _sync_children(session: Session, up: _Upserter, tree, prog: Programme) -> No
                 up.put(Lesson, lessons, f.slug, {
                     "programme_id": pid, "module_id": mrow.id, "slug": f.slug, "title": f.title,
                     "body": item.body, **_rendered(lessons.get(f.slug), item.body), "minutes": f.minutes,
-                    "video_url": f.video,
+                    "video_url": f.video if isinstance(f.video, str) else (f.video.url if f.video else None),
+                    "video": {"file": f.video.file, "captions": [c.model_dump() for c in f.video.captions],
+                              "transcript": item.transcript} if f.video and not isinstance(f.video, str) else {},
                     "downloads": [d.model_dump(exclude_none=True) for d in f.downloads], "position": ipos,
                     "source_path": str(Path(item.path).parent),
                 }, f"{code}/{f.slug}")

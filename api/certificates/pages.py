@@ -58,7 +58,7 @@ def confirm_and_issue(request: Request, programme_slug: str, user: CurrentUser, 
     programme = catalog_service.get_by_slug(session, programme_slug)
     ready = {p.id: e for e, p in service.ready_to_issue(session, user)}
     if programme.id not in ready:
-        return redirect("/certificates", f"There is no {programme.code} certificate waiting for you.")
+        return redirect("/certificates", f"There is no {programme.code} certificate waiting for you.", "warning")
     try:
         if confirm != "yes":
             raise CadreError("Tick the box to confirm the name is exactly as it should appear.", code="unconfirmed")
@@ -81,6 +81,7 @@ def certificate_detail(request: Request, slug: str, user: CurrentUser, session: 
     pending = service.pending_renewal_for(session, cert)
     return render(request, "certificates/detail.html", cert=cert, programme=programme, verify_url=url,
                   status=service.effective_status(cert), words=STATUS_WORDS, pending=pending,
+                  renew_open=service.in_renewal_window(cert), renew_opens=service.renewal_opens_at(cert),
                   linkedin=pdf.linkedin_url(cert, programme, url, get_settings().issuer_name),
                   events=service.events(session, cert), errors={})
 
@@ -116,7 +117,7 @@ def certificate_renew(request: Request, slug: str, user: CurrentUser, session: S
     try:
         service.request_renewal(session, cert, user, evidence)
     except CadreError as exc:
-        return redirect(f"/certificates/{slug}", exc.message)
+        return redirect(f"/certificates/{slug}", exc.message, "error")
     return redirect(f"/certificates/{slug}", "Your renewal request is with the assessors. We will email you.")
 
 
@@ -179,7 +180,7 @@ def admin_status(slug: str, admin: AdminUser, session: SessionDep, action: str =
     try:
         service.change_status(session, cert, action, reason, admin)
     except CadreError as exc:
-        return redirect(back, exc.message)
+        return redirect(back, exc.message, "error")
     return redirect(back, f"{cert.number}: {cert.status}.")
 
 
@@ -188,14 +189,14 @@ def admin_issue(admin: AdminUser, session: SessionDep, email: str = Form(""), pr
                 holder_name: str = Form(""), reason: str = Form("")):
     user = accounts_service.get_by_email(session, email)
     if user is None:
-        return redirect("/admin/certificates", f"No account uses {email}.")
+        return redirect("/admin/certificates", f"No account uses {email}.", "error")
     try:
         prog = catalog_service.get_by_slug(session, programme)
         enrolment = learning_service.get_enrolment(session, user.id, prog.id)
         cert = service.issue(session, user=user, programme=prog, holder_name=holder_name or user.full_name,
                              enrolment=enrolment, issued_by=admin, reason=reason)
     except CadreError as exc:
-        return redirect("/admin/certificates", exc.message)
+        return redirect("/admin/certificates", exc.message, "error")
     return redirect("/admin/certificates", f"Issued {cert.number} to {cert.holder_name}.")
 
 
@@ -208,5 +209,5 @@ def admin_renewal(request_id: int, admin: AdminUser, session: SessionDep, decisi
     try:
         new = service.decide_renewal(session, req, admin, decision == "approve", note)
     except CadreError as exc:
-        return redirect("/admin/certificates", exc.message)
+        return redirect("/admin/certificates", exc.message, "error")
     return redirect("/admin/certificates", f"Renewed as {new.number}." if new else "Renewal rejected.")

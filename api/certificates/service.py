@@ -57,15 +57,18 @@ def new_number(code: str) -> str:
     return "-".join([code.upper(), *groups])
 
 
-def normalise_number(text: str) -> str:
-    """Forgive what people mistype: spaces, case, and O/I/L in the random groups (which never use
-    them). The programme code before the groups is kept as it is: COIM, OIV and ACX-MENTOR have them."""
-    text = re.sub(r"\s+", "", text or "").upper()
-    parts = text.split("-")
-    if len(parts) < 4:
-        return text
-    groups = [g.replace("O", "0").replace("I", "1").replace("L", "1") for g in parts[-3:]]
-    return "-".join([*parts[:-3], *groups])
+def normalise_number(text: str, codes: list[str] | None = None) -> str:
+    """Forgive what people type: spaces instead of hyphens, no separators at all, lower case, and O/I/L in
+    the random groups (which never use them). The programme code before the groups keeps its own hyphens
+    (ACX-MENTOR): with `codes`, a code typed without them is matched to the programme's."""
+    compact = re.sub(r"[\s\-‐‑–—]+", "", text or "").upper()
+    if len(compact) <= 12:
+        return compact
+    prefix, random = compact[:-12], compact[-12:]
+    random = random.replace("O", "0").replace("I", "1").replace("L", "1")
+    by_compact = {re.sub(r"[^0-9A-Z]", "", c.upper()): c.upper() for c in codes or []}
+    prefix = by_compact.get(prefix, prefix)
+    return "-".join([prefix, random[0:4], random[4:8], random[8:12]])
 
 
 def _fold(text: str) -> str:
@@ -338,8 +341,10 @@ def by_slug(session: Session, slug: str) -> Certificate:
 
 def by_number_and_surname(session: Session, number: str, surname: str) -> Certificate:
     """The same 404 for an unknown number and a wrong surname, so neither can be probed alone."""
-    cert = session.exec(select(Certificate).where(Certificate.number == normalise_number(number))).first()
-    if cert is None or not surname.strip() or _fold(surname_of(cert.holder_name)) != _fold(surname):
+    codes = list(session.exec(select(Programme.code)).all())
+    cert = session.exec(select(Certificate).where(Certificate.number == normalise_number(number, codes))).first()
+    # The whole name typed in the surname field: its last word is the surname.
+    if cert is None or not surname.strip() or _fold(surname_of(cert.holder_name)) != _fold(surname_of(surname)):
         raise NotFound("No certificate matches. Check the address or the number and surname.", code="no_certificate")
     return cert
 
@@ -427,6 +432,17 @@ def request_renewal(session: Session, cert: Certificate, user: User, evidence: s
     session.add(CertificateEvent(certificate_id=cert.id, kind="renewal requested", actor_id=user.id))
     session.flush()
     return req
+
+
+def renewal_opens_at(cert: Certificate) -> datetime | None:
+    """Renewal is offered from the first expiry reminder (90 days before the expiry date) onwards;
+    a certificate that does not lapse has nothing to renew."""
+    return cert.expires_at - timedelta(days=REMINDER_DAYS[0]) if cert.expires_at else None
+
+
+def in_renewal_window(cert: Certificate, now: datetime | None = None) -> bool:
+    opens = renewal_opens_at(cert)
+    return opens is not None and (now or utcnow()) >= opens
 
 
 def pending_renewal_for(session: Session, cert: Certificate) -> RenewalRequest | None:

@@ -21,6 +21,7 @@ import logging
 import re
 import smtplib
 import sys
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
@@ -177,7 +178,8 @@ class Transport:
 def _to_console(msg: EmailMessage, settings: Settings) -> None:
     folder = settings.var_dir / "mail"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{formatdate(usegmt=True).replace(' ', '_').replace(',', '')}-{new_token(4)}.eml"
+    # 20261201T163000Z-ab12cd.eml: sorts by time, and no colons (which some file systems refuse).
+    path = folder / f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{new_token(4)}.eml"
     path.write_bytes(bytes(msg))
     text = msg.get_body(("plain",))
     print(f"\n--- email to {msg['To']}: {msg['Subject']} ---\n{text.get_content() if text else ''}"

@@ -6,9 +6,9 @@ _SYMBOLS = {"GBP": "£", "USD": "$", "EUR": "€"}
 
 
 def format_money(amount: int, currency: str = "GBP") -> str:
-    """86000, "GBP" -> "£860"; 10750 -> "£107.50"."""
+    """86000, "GBP" -> "£860"; 10750 -> "£107.50"; -43000 -> "−£430"."""
     currency = currency.upper()
-    sign = "-" if amount < 0 else ""
+    sign = "\u2212" if amount < 0 else ""  # a real minus sign: "−£430", the same everywhere
     whole, minor = divmod(abs(amount), 100)
     text = f"{whole:,}" if minor == 0 else f"{whole:,}.{minor:02d}"
     symbol = _SYMBOLS.get(currency)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime
 from urllib.parse import quote, unquote
 
 from fastapi.templating import Jinja2Templates
@@ -20,11 +20,20 @@ env.globals.update(csrf_token=csrf_token, csrf_field=CSRF_FIELD, now=datetime.no
 env.filters.update(money=format_money, markdown=render_markdown)
 
 
-def _date(value: datetime | None, fmt: str = "%-d %B %Y") -> str:
-    return value.strftime(fmt) if value else ""
+def _date(value: date | datetime | None) -> str:
+    """THE date format of every page: "1 December 2026"."""
+    return value.strftime("%-d %B %Y") if value else ""
+
+
+def _date_time(value: datetime | None) -> str:
+    """An instant with its time, in UTC and saying so: "1 December 2026, 14:05 UTC"."""
+    if not value:
+        return ""
+    return value.astimezone(UTC).strftime("%-d %B %Y, %H:%M UTC")
 
 
 env.filters["date"] = _date
+env.filters["date_time"] = _date_time
 
 
 @pass_context
@@ -38,6 +47,17 @@ env.filters["when"] = _when
 
 
 FLASH_COOKIE = "cadre_flash"
+# A flash message carries its kind, shown in its own style and announced accordingly: success (green),
+# info (blue), warning (amber), error (red, role=alert).
+FLASH_KINDS = ("success", "info", "warning", "error")
+
+
+def _read_flash(raw: str) -> tuple[str, str]:
+    text = unquote(raw)
+    kind, sep, message = text.partition(":")
+    if sep and kind in FLASH_KINDS:
+        return kind, message[:300]
+    return "success", text[:300]
 
 
 def render(request, name: str, status_code: int = 200, **context):
@@ -45,31 +65,58 @@ def render(request, name: str, status_code: int = 200, **context):
     context.setdefault("user", getattr(request.state, "user", None))
     context.setdefault("roles", getattr(request.state, "roles", set()))
     flash = request.cookies.get(FLASH_COOKIE)
-    context.setdefault("flash", unquote(flash)[:300] if flash else None)
+    kind, message = _read_flash(flash) if flash else ("success", None)
+    context.setdefault("flash", message)
+    context.setdefault("flash_kind", kind)
     response = templates.TemplateResponse(request, name, context, status_code=status_code)
     if flash:
         response.delete_cookie(FLASH_COOKIE, path="/")
     return response
 
 
-def redirect(url: str, flash: str | None = None):
-    """303 after a successful POST, optionally carrying a one-time message to the next page."""
+def redirect(url: str, flash: str | None = None, kind: str = "success"):
+    """303 after a POST, optionally carrying a one-time message of a kind (FLASH_KINDS) to the next page."""
     from fastapi.responses import RedirectResponse
 
     response = RedirectResponse(url, status_code=303)
     if flash:
         # Percent-encoded: a cookie carries only latin-1, a message may quote any title or name.
-        response.set_cookie(FLASH_COOKIE, quote(flash[:300]), max_age=60, httponly=True, samesite="lax", path="/")
+        kind = kind if kind in FLASH_KINDS else "info"
+        response.set_cookie(FLASH_COOKIE, quote(f"{kind}:{flash[:300]}"),
+                            max_age=60, httponly=True, samesite="lax", path="/")
     return response
 
 
-def form_errors(exc) -> dict[str, str]:
-    """A pydantic ValidationError as {field: message} for showing beside the inputs."""
+# How a form field is named in messages ("Enter your full name.").
+FIELD_LABELS = {"full_name": "full name", "email": "email address", "new_email": "new email address",
+                "password": "password", "new_password": "new password", "current_password": "current password",
+                "holder_name": "name for the certificate", "buyer_name": "name", "buyer_company": "company",
+                "buyer_vat": "VAT number"}
+
+
+def _plain(field: str, err: dict) -> str:
+    """One validation error in plain words that name the field."""
+    label = FIELD_LABELS.get(field, field.replace("_", " "))
+    kind, ctx = err.get("type", ""), err.get("ctx") or {}
+    if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length", 1) <= 1):
+        return f"Enter your {label}."
+    if kind == "string_too_short":
+        return f"Your {label} must be at least {ctx['min_length']} characters."
+    if kind == "string_too_long":
+        return f"Your {label} must be {ctx['max_length']} characters or fewer."
+    if "email" in field and kind == "value_error":
+        reason = str(ctx.get("reason", "")).rstrip(".")
+        return f"Enter an email address like name@example.com{f' ({reason.lower()})' if reason else ''}."
+    msg = str(err.get("msg", "is not valid")).removeprefix("Value error, ").rstrip(".")
+    return f"{msg[:1].upper()}{msg[1:]}."
+
+
+def form_errors(exc, order: tuple[str, ...] = ()) -> dict[str, str]:
+    """A pydantic ValidationError as {field: message} for showing beside the inputs: plain words that
+    name the field, one per field, in the form's order (`order`: the fields as the form lists them)."""
     errors: dict[str, str] = {}
     for err in exc.errors():
         field = str(err["loc"][0]) if err.get("loc") else "form"
-        msg = err.get("msg", "is not valid").removeprefix("Value error, ")
-        if err.get("type") == "string_too_short" and "min_length" in err.get("ctx", {}):
-            msg = f"must be at least {err['ctx']['min_length']} characters"
-        errors.setdefault(field, msg)
-    return errors
+        errors.setdefault(field, _plain(field, err))
+    rank = {name: i for i, name in enumerate(order)}
+    return dict(sorted(errors.items(), key=lambda kv: rank.get(kv[0], len(rank))))

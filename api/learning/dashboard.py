@@ -4,15 +4,15 @@ number of enrolments, modules and lessons."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel import Session, col, select
 
 from api.accounts.models import User
+from api.catalog import ladder
 from api.catalog import service as catalog_service
-from api.catalog.models import KnowledgeCheck, Lesson, Programme, ProgrammePrerequisite
+from api.catalog.models import KnowledgeCheck, Lesson, Programme
 from api.learning import completion, progress
 from api.learning import service as enrolment_service
 from api.learning.models import Enrolment, EnrolmentStatus, KnowledgeCheckAttempt, LessonCompletion
@@ -72,18 +72,15 @@ def rows(session: Session, user: User) -> list[Row]:
 
 def dashboard(session: Session, user: User, activity_limit: int = 8) -> Dashboard:
     board = Dashboard(rows=rows(session, user))
-    programmes = {p.id: p for p in session.exec(select(Programme).where(col(Programme.retired_at).is_(None)))}
-    requires: dict[int, list[int]] = defaultdict(list)
-    for pid, rid in session.exec(select(ProgrammePrerequisite.programme_id, ProgrammePrerequisite.requires_id)):
-        requires[pid].append(rid)
+    ladders = ladder.load(session)  # the same "Leads to" as the programme pages
+    programmes, requires = ladders.programmes, ladders.requires
     mine = {r.programme.id for r in board.rows}
-    candidates = sorted((programmes[q] for q, reqs in requires.items()
-                         if q in programmes and q not in mine and mine.intersection(reqs)),
-                        key=lambda p: (p.family, p.level, p.code))
-    needed = sorted({r for q in candidates for r in requires[q.id]})
+    candidates = sorted({q.id: q for r in board.rows for q in ladders.leads_to(r.programme.id)
+                         if q.id not in mine}.values(), key=lambda p: (p.family, p.level, p.code))
+    needed = sorted({r for q in candidates for r in requires.get(q.id, [])})
     held = enrolment_service.holds_accreditation(session, user.id, needed)
-    board.next_steps = [NextStep(q, [programmes[r] for r in requires[q.id] if r not in held and r in programmes])
-                        for q in candidates]
+    board.next_steps = [NextStep(q, [programmes[r] for r in requires.get(q.id, [])
+                                     if r not in held and r in programmes]) for q in candidates]
     if not board.rows:
         board.first_rungs = sorted((p for p in programmes.values() if not requires.get(p.id)),
                                    key=lambda p: (p.family, p.level, p.code))

@@ -57,7 +57,10 @@ def resume(request: Request, slug: str, user: CurrentUser, session: SessionDep):
     """Continue where I left off."""
     panel = dashboard.enrol_panel(session, user, slug)
     if panel.state != "studying":
-        return redirect(f"/programmes/{slug}")
+        # Say why instead of silently landing on the programme page.
+        code = "no_access" if panel.state == "no_access" else "not_enrolled"
+        message = panel.message or enrolment_service.not_enrolled_message(panel.programme)
+        return render(request, "learning/no_access.html", 403, programme=panel.programme, message=message, code=code)
     return redirect(panel.resume_url or f"/programmes/{slug}")
 
 
@@ -91,8 +94,9 @@ def check_submit(request: Request, slug: str, check_slug: str, user: CurrentUser
     elif a.passed:
         message = f"You passed with {a.score_percent}%."
     else:
-        message = f"You scored {a.score_percent}%; the pass mark is {check.pass_mark}%."
-    return redirect(f"/learn/{slug}/check/{check_slug}/attempts/{a.number}", message)
+        message = f"Not passed yet: you scored {a.score_percent}%; the pass mark is {check.pass_mark}%."
+    return redirect(f"/learn/{slug}/check/{check_slug}/attempts/{a.number}", message,
+                    "success" if a.passed else "warning")
 
 
 @router.get("/learn/{slug}/check/{check_slug}/attempts/{number}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
@@ -68,6 +69,22 @@ class LessonView:
         return out
 
 
+    def _file_url(self, name: str) -> str:
+        return f"/learn/{self.programme.slug}/{self.lesson.slug}/files/{name}"
+
+    @property
+    def video(self) -> dict[str, Any] | None:
+        """What the player needs: the source (a file beside the lesson, served to enrolled learners
+        only, or a hosted URL), WebVTT caption tracks and the transcript (Markdown)."""
+        extra = self.lesson.video or {}
+        src = self._file_url(extra["file"]) if extra.get("file") else self.lesson.video_url
+        if not src:
+            return None
+        captions = [{"src": self._file_url(c["file"]), "srclang": c.get("language", "en"),
+                     "label": c.get("label", "English")} for c in extra.get("captions", [])]
+        return {"src": src, "captions": captions, "transcript": extra.get("transcript")}
+
+
 def open_lesson(session: Session, user: User, programme_slug: str, lesson_slug: str) -> LessonView:
     """The lesson with its outline and ticks; remembers it as where the learner left off."""
     programme = catalog_service.get_by_slug(session, programme_slug)
@@ -126,6 +143,10 @@ def download_path(session: Session, user: User, programme_slug: str, lesson_slug
         return NotFound("This lesson has no download by that name.", code="download_not_found")
 
     declared = {Path(d["file"]).name: d["file"] for d in lesson.downloads if d.get("file")}
+    video = lesson.video or {}
+    for name_ in [video.get("file"), *(c.get("file") for c in video.get("captions", []))]:
+        if name_:
+            declared[name_] = name_  # the video and its captions, beside the lesson
     if name not in declared or name in (".", "..") or "/" in name or "\\" in name:
         raise missing()
     content = get_settings().content_dir.resolve()

@@ -125,7 +125,7 @@ def refund(request: Request, public_id: str, admin: AdminUser, session: SessionD
     try:
         made = service.refund(session, order, amount=parse_money(amount), by=admin, reason=reason.strip() or None)
     except CadreError as exc:
-        return redirect(back, f"{public_id}: {exc.message}")
+        return redirect(back, f"{public_id}: {exc.message}", "error")
     total = sum(r.amount for r in made)
     return redirect(back, f"{public_id}: refund of {format_money(total, order.currency)} sent to the "
                                      f"payment provider.")

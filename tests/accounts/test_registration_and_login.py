@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tests.conftest import csrf_from
 
 
@@ -18,8 +20,11 @@ def test_register_page_creates_account_logs_in_and_mails_a_confirmation_link(cli
     assert "Confirm my email address" in client.get(f"/verify-email?token={token}").text
     assert client.get("/api/v1/auth/me").json()["email_verified"] is False
     assert "is confirmed" in browser.post_form(f"/verify-email?token={token}", "/verify-email", token=token).text
-    # The link works once.
-    assert browser.post_form(f"/verify-email?token={token}", "/verify-email", token=token).status_code == 422
+    # The link works once; opened again it says the address is already confirmed (not "invalid").
+    again = browser.post_form(f"/verify-email?token={token}", "/verify-email", token=token)
+    assert again.status_code == 200 and "ann.example@example.com is already confirmed" in again.text
+    assert "already confirmed" in client.get(f"/verify-email?token={token}").text
+    assert browser.post_form("/verify-email", "/verify-email", token="not-a-token").status_code == 422
     me = client.get("/api/v1/auth/me").json()
     assert me["email"] == "ann.example@example.com" and me["email_verified"] is True and me["roles"] == ["learner"]
 
@@ -176,3 +181,20 @@ def test_account_emails_to_one_address_are_capped(client, make_user, mailbox):
         assert client.post("/api/v1/auth/password-reset/request", json={"email": "flooded@example.com"}).status_code \
             == 202
     assert len(mailbox.to("flooded@example.com")) == 5
+
+
+def test_registration_errors_are_plain_in_field_order_and_the_summary_links_each_field(browser):
+    r = browser.post_form("/register", email="not-an-email", full_name="", password="short")
+    assert r.status_code == 422
+    summary = r.text.split('class="error-summary"')[1].split("</div>")[0]
+    links = re.findall(r'<a href="#f-(\w+)">([^<]+)</a>', summary)
+    assert [k for k, _ in links] == ["full_name", "email", "password"]  # the form's order
+    assert dict(links) == {
+        "full_name": "Enter your full name.",
+        "email": "Enter an email address like name@example.com (an email address must have an @-sign).",
+        "password": "Your password must be at least 10 characters.",
+    }
+    # Each message also sits next to its field, and no machine wording is left.
+    for name, message in links:
+        assert f'<p class="error" id="f-{name}-error">{message}</p>' in r.text
+    assert "characters\"" not in r.text and "1 characters" not in r.text and "value is not a valid" not in r.text

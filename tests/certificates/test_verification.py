@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
+
 from api.certificates import service, signing
 from api.core.db import utcnow
 
@@ -221,3 +223,39 @@ def test_renewal_issues_a_new_certificate_and_the_old_one_says_superseded(client
     page = client.get(f"/verify/{old.slug}").text
     assert "Superseded" in page and new.number in page
     assert service.effective_status(new) == "valid"
+
+
+@pytest.mark.parametrize("typing", ["spaces", "no separators", "lower case"])
+def test_lookup_accepts_the_number_as_people_type_it(client, browser, issued, typing):
+    _, _, cert = issued(name="Chidi Okafor")
+    typed = {"spaces": cert.number.replace("-", " "), "no separators": cert.number.replace("-", ""),
+             "lower case": cert.number.lower()}[typing]
+    r = browser.post_form("/verify", number=typed, surname="Okafor")
+    assert r.status_code == 303 and r.headers["location"] == f"/verify/{cert.slug}"
+
+
+def test_the_full_name_in_the_surname_field_matches_its_last_word(client, browser, issued):
+    _, _, cert = issued(name="Chidi Okafor")
+    r = browser.post_form("/verify", number=cert.number, surname="Chidi Okafor")
+    assert r.status_code == 303
+    assert browser.post_form("/verify", number=cert.number, surname="Okafor Chidi").status_code == 404
+
+
+def test_a_code_with_its_own_hyphen_typed_without_separators(client, browser, issued):
+    _, _, cert = issued("acx-mentor", name="Ama Mensah")
+    assert cert.number.startswith("ACX-MENTOR-")
+    r = browser.post_form("/verify", number=cert.number.replace("-", "").lower(), surname="mensah")
+    assert r.status_code == 303 and r.headers["location"] == f"/verify/{cert.slug}"
+
+
+def test_ask_to_renew_is_offered_only_inside_the_renewal_window(client, db, issued, login):
+    user, _, cert = issued(email="window@example.com")
+    login("window@example.com")
+    page = client.get(f"/certificates/{cert.slug}").text
+    assert "Ask to renew" not in page
+    opens = service.renewal_opens_at(cert)
+    assert f"Renewal opens on {opens.strftime('%-d %B %Y')}" in page
+    cert.expires_at = utcnow() + timedelta(days=60)  # inside the last 90 days
+    db.add(cert)
+    db.commit()
+    assert "Ask to renew" in client.get(f"/certificates/{cert.slug}").text

@@ -19,7 +19,7 @@ def test_health_and_readiness(client):
 
 @pytest.mark.parametrize("amount,currency,text", [
     (86000, "GBP", "£860"), (43000, "GBP", "£430"), (10750, "GBP", "£107.50"), (123456789, "USD", "$1,234,567.89"),
-    (500, "JPY", "5 JPY"),
+    (500, "JPY", "5 JPY"), (-43000, "GBP", "\u2212£430"), (-10750, "GBP", "\u2212£107.50"),
 ])
 def test_format_money(amount, currency, text):
     assert format_money(amount, currency) == text
@@ -101,8 +101,11 @@ def test_production_refuses_default_secret_and_sqlite(monkeypatch):
 
 
 def test_api_docs_are_served_without_a_cdn(client):
+    import swagger_ui_bundle
+
     page = client.get("/docs").text
     assert "/docs-assets/swagger-ui-bundle.js" in page and "cdn" not in page.lower()
+    assert "swagger-ui-5." in str(swagger_ui_bundle.swagger_ui_path)  # 5.x reads OpenAPI 3.1; 4.15 could not
     assert client.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
     spec = client.get("/openapi.json").json()
     assert "/api/v1/programmes" in spec["paths"] and "/api/v1/auth/login" in spec["paths"]
@@ -151,3 +154,27 @@ def test_session_cookie_is_secure_under_https(client, make_user, monkeypatch):
     monkeypatch.setattr(get_settings(), "base_url", "https://cadre.example.org")
     r = client.post("/api/v1/auth/login", json={"email": "https@example.com", "password": "correct-horse-battery"})
     assert "Secure" in r.headers["set-cookie"]
+
+
+def test_one_date_format_everywhere():
+    from datetime import UTC, date, datetime
+
+    from api.core.templates import env
+
+    assert env.filters["date"](date(2026, 12, 1)) == "1 December 2026"
+    assert env.filters["date"](datetime(2027, 1, 1, 9, 5, tzinfo=UTC)) == "1 January 2027"
+    assert env.filters["date_time"](datetime(2026, 12, 1, 14, 5, tzinfo=UTC)) == "1 December 2026, 14:05 UTC"
+
+
+def test_console_email_file_names_have_no_colons(tmp_path):
+    from email.message import EmailMessage
+
+    from api.core.config import Settings
+    from api.core.email import _to_console
+
+    msg = EmailMessage()
+    msg["To"], msg["Subject"] = "a@example.com", "Hello"
+    msg.set_content("Hi")
+    _to_console(msg, Settings(var_dir=tmp_path))
+    [saved] = (tmp_path / "mail").iterdir()
+    assert ":" not in saved.name and saved.suffix == ".eml"

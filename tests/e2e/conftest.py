@@ -15,9 +15,14 @@ import httpx
 import pytest
 
 from tests.conftest import ROOT, free_port
+from tests.e2e.checks import check_page, check_visited, track
+
+__all__ = ["check_page", "shot"]
 
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  # No name but the test server's resolves, so anything fetched from a CDN would fail to load.
+                  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost"]
 ARTIFACTS = ROOT / "test-results"
 
 
@@ -95,14 +100,49 @@ def browser_instance():
 
 
 @pytest.fixture
-def page(browser_instance, live_server, request):
-    context = browser_instance.new_context(base_url=live_server["url"], viewport={"width": 1100, "height": 900})
-    pg = context.new_page()
-    pg.set_default_timeout(10_000)
-    yield pg
+def new_page(browser_instance, live_server, request):
+    """`new_page()`: a tab in a browser context of its own (another person), 1100 px wide unless told.
+    When the test ends, every page each one visited is checked (checks.check_visited) if the journey
+    did not check it itself with `check_page(page)`."""
+    opened = []
+
+    def make(width: int = 1100, height: int = 900, **options):
+        context = browser_instance.new_context(base_url=live_server["url"], viewport={"width": width, "height": height},
+                                               bypass_csp=True, **options)
+        pg = context.new_page()
+        pg.set_default_timeout(10_000)
+        track(pg)
+        pg._cadre_js = options.get("java_script_enabled", True)  # axe-core needs the page's timers
+        opened.append(pg)
+        return pg
+
+    yield make
     ARTIFACTS.mkdir(exist_ok=True)
-    pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
+    try:
+        for n, pg in enumerate(opened):
+            if not pg.is_closed():
+                name = f"{request.node.name}{'-' + str(n) if n else ''}.png"
+                pg.screenshot(path=str(ARTIFACTS / name), full_page=True)
+        if not hasattr(request.node, "rep_call") or request.node.rep_call.passed:
+            for pg in opened:
+                if not pg.is_closed() and pg._cadre_js:
+                    check_visited(pg)
+    finally:
+        for pg in opened:
+            pg.context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        item.rep_call = report
 
 
 def shot(page, name: str) -> Path:

@@ -11,6 +11,7 @@ import sys
 from playwright.sync_api import expect
 
 from tests.conftest import ROOT
+from tests.e2e.checks import check_page
 
 PASSWORD = "a-long-password-1"
 
@@ -27,7 +28,7 @@ def _log_in(page, email: str) -> None:
     page.get_by_role("button", name="Log in").click()
 
 
-def test_complete_confirm_download_verify_revoke(page, browser_instance, live_server, tmp_path):
+def test_complete_confirm_download_verify_revoke(page, new_page, live_server, tmp_path):
     assert _cli(live_server, "users", "create", "zola@example.com", "--name", "Zola Budd",
                 "--password", PASSWORD).returncode == 0
     assert _cli(live_server, "users", "create", "registrar2@example.com", "--name", "Reg Istrar",
@@ -51,7 +52,7 @@ def test_complete_confirm_download_verify_revoke(page, browser_instance, live_se
     page.get_by_role("button", name="Submit attempt 1").click()
     expect(page.get_by_role("status")).to_contain_text("Attempt 1 is submitted.")
 
-    coach = browser_instance.new_context(base_url=live_server["url"]).new_page()
+    coach = new_page()
     _log_in(coach, "coach-mini@example.com")
     coach.goto("/coach/marking")
     coach.get_by_role("button", name="Mark next").click()
@@ -70,12 +71,14 @@ def test_complete_confirm_download_verify_revoke(page, browser_instance, live_se
         page.wait_for_timeout(250)
     expect(page).to_have_url(re.compile(r"/certificates$"))
     expect(page.get_by_role("heading", name="Your MINI certificate is ready")).to_be_visible()
+    check_page(page)
     page.get_by_label("Full name on the certificate").fill("Zola P. Budd")
     page.get_by_label("This is my name exactly as it should appear").check()
     page.get_by_role("button", name="Issue my certificate").click()
     expect(page.get_by_role("status")).to_contain_text("Your MINI certificate is issued.")
     number = page.locator("dd code").first.inner_text()
     assert re.fullmatch(r"MINI-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", number)
+    check_page(page)
 
     with page.expect_download() as dl:
         page.get_by_role("link", name="Download the PDF").click()
@@ -93,17 +96,19 @@ def test_complete_confirm_download_verify_revoke(page, browser_instance, live_se
     assert "PASS  signature" in out.stdout and "VERIFIED." in out.stdout
 
     verify_url = page.get_by_role("link", name=re.compile("verify")).inner_text()
-    employer = browser_instance.new_context(base_url=live_server["url"]).new_page()
+    employer = new_page()
     employer.goto(verify_url)
     expect(employer.get_by_role("heading", level=1)).to_have_text("Valid")
     expect(employer.locator("dl.facts")).to_contain_text("Zola P. Budd")
+    check_page(employer)
 
-    admin = browser_instance.new_context(base_url=live_server["url"]).new_page()
+    admin = new_page()
     _log_in(admin, "registrar2@example.com")
     admin.goto(f"/admin/certificates?q={number}")
     admin.get_by_label(f"Reason for {number}").fill("Issued to the wrong person")
     admin.get_by_role("button", name="Revoke").click()
     expect(admin.get_by_role("status")).to_contain_text(f"{number}: revoked.")
+    check_page(admin)
 
     employer.reload()
     expect(employer.get_by_role("heading", level=1)).to_have_text("Revoked")

@@ -57,7 +57,9 @@ def test_buy_acxs_in_full_with_special50_and_land_in_the_programme(page, demo_co
     expect(order.get_by_role("row").nth(1)).to_contain_text("£430")
     # Already enrolled: the checkout says so rather than taking money twice.
     page.goto("/checkout/acxs")
-    expect(page.get_by_role("alert")).to_contain_text("You are already enrolled in ACX Specialist")
+    expect(page.locator("main").get_by_role("status")).to_contain_text("You are already enrolled in ACX Specialist")
+    page.get_by_role("link", name="Carry on learning").click()
+    expect(page).to_have_url(re.compile(r"/learn/acxs/"))
 
 
 def test_choosing_instalments_shows_four_payments_of_107_50(page, demo_code):

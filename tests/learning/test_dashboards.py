@@ -18,8 +18,9 @@ def test_a_new_learner_is_pointed_at_the_first_rungs(client, make_user, login):
     assert "<h1>Welcome, Nia Newcomer</h1>" in page
     assert "You are not studying a programme yet." in page
     where = page.split('id="start-h"')[1]
-    for slug in ("acxp", "acxs", "cpp", "oiv", "coim"):
+    for slug in ("acxp", "acxs", "cpp", "oiv"):
         assert f'href="/programmes/{slug}"' in where
+    assert 'href="/programmes/coim"' not in where.split("</section>")[0]  # level 2: it requires OIV
     assert 'href="/programmes/acxm"' not in where
 
 

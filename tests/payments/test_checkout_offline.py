@@ -90,7 +90,7 @@ def test_buy_acxs_with_special50_in_full(client, browser, learner, special50, db
     receipts = mailbox.to(learner.email)
     assert len(receipts) == 1
     body = mailbox.body(receipts[0])
-    assert "Price: £860" in body and "Discount (SPECIAL50): -£430" in body and "Total: £430" in body
+    assert "Price: £860" in body and "Discount (SPECIAL50): −£430" in body and "Total: £430" in body
     billing = client.get("/billing").text
     assert order.public_id in billing and "paid" in billing and "Paid so far" in billing
     assert client.get("/api/v1/payments/orders").json()["items"][0]["status"] == "paid"
@@ -260,3 +260,17 @@ def test_a_certificate_is_withheld_while_an_instalment_is_overdue(client, browse
     db.refresh(cert)
     assert cert.status == "active"
     assert "<h1 id=\"result\">Valid</h1>" in client.get(f"/verify/{cert.slug}").text
+
+
+def test_billing_tells_the_truth_about_a_plan(client, browser, learner, special50, db):
+    offline = _start(browser, offer="instalments")
+    browser.post_form(offline, action="pay")
+    order = _order(db, learner)
+    second = db.exec(select(Payment).where(Payment.order_id == order.id, Payment.number == 2)).one()
+    page = client.get("/billing").text
+    tag = page.split('order-status">')[1].split("</span>")[0]
+    assert tag == f"1 of 4 paid · next £107.50 on {second.due_date.strftime('%-d %B %Y')}"
+    assert 'class="tag warn order-status"' in page  # not the green "paid"
+    browser.post_form(offline, action="fail_next")
+    page = client.get("/billing").text
+    assert 'class="tag bad order-status">1 of 4 paid · next £107.50' in page
