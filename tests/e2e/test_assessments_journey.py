@@ -67,9 +67,8 @@ def _user(live_server, email, name, role=None):
     assert out.returncode == 0, out.stdout + out.stderr
 
 
-def _page_as(browser_instance, live_server, email, width=1280):
-    context = browser_instance.new_context(base_url=live_server["url"], viewport={"width": width, "height": 900})
-    page = context.new_page()
+def _page_as(new_page, email, width=1280):
+    page = new_page(width=width)  # every page it visits is checked for axe-core violations and sideways scroll
     page.set_default_timeout(15_000)
     page.goto("/login")
     page.get_by_label("Email address").fill(email)
@@ -140,7 +139,7 @@ def _release(marker, url: str) -> None:
     expect(marker.get_by_role("status")).to_contain_text("released")
 
 
-def test_refer_resubmit_pass_moderate_release_certificate_verify_then_an_upheld_appeal(browser_instance, live_server):
+def test_refer_resubmit_pass_moderate_release_certificate_verify_then_an_upheld_appeal(new_page, live_server):
     _user(live_server, "cora.coach@example.com", "Cora Coach", "coach")
     _user(live_server, "mo.moderator@example.com", "Mo Moderator", "coach")
     _user(live_server, "ada.admin@example.com", "Ada Admin", "admin")
@@ -150,9 +149,9 @@ def test_refer_resubmit_pass_moderate_release_certificate_verify_then_an_upheld_
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
 
-    learner = _page_as(browser_instance, live_server, "lena.learner@example.com")
-    cora = _page_as(browser_instance, live_server, "cora.coach@example.com")
-    mo = _page_as(browser_instance, live_server, "mo.moderator@example.com")
+    learner = _page_as(new_page, "lena.learner@example.com")
+    cora = _page_as(new_page, "cora.coach@example.com")
+    mo = _page_as(new_page, "mo.moderator@example.com")
     coaches = [cora, mo]
 
     # Attempt 1: referred with feedback (a refer is always moderated), confirmed, released.
@@ -181,14 +180,14 @@ def test_refer_resubmit_pass_moderate_release_certificate_verify_then_an_upheld_
     learner.get_by_role("button", name="Issue my certificate").click()
     expect(learner.get_by_role("status")).to_contain_text("certificate is issued")
     verify_url = learner.get_by_role("link", name=re.compile("verify")).first.inner_text()
-    employer = browser_instance.new_context(base_url=live_server["url"]).new_page()
+    employer = new_page()
     employer.goto(verify_url)
     expect(employer.get_by_role("heading", level=1)).to_have_text("Valid")
 
     # Another learner's fail, moderated and released, is appealed and upheld by a coach new to the work.
     _user(live_server, "omar.other@example.com", "Omar Other")
     assert _cli(live_server, "enrol", "grant", "omar.other@example.com", "ACXP").returncode == 0
-    omar = _page_as(browser_instance, live_server, "omar.other@example.com")
+    omar = _page_as(new_page, "omar.other@example.com")
     _submit(omar, "A canvas and map for our claims journey, with the data we hold.")
     marker, url = _mark_next(coaches, 0, "The map has fewer than six moments and no SMOTOs.")
     _moderate(coaches, marker)
@@ -207,7 +206,7 @@ def test_refer_resubmit_pass_moderate_release_certificate_verify_then_an_upheld_
     learner.goto(appeal_url)
     expect(learner.get_by_role("heading", level=1)).to_have_text("Not found")
 
-    aoife = _page_as(browser_instance, live_server, "aoife.appeals@example.com")
+    aoife = _page_as(new_page, "aoife.appeals@example.com")
     aoife.goto("/coach/appeals")
     aoife.get_by_role("link", name=re.compile("Submission")).first.click()
     for group in aoife.locator("fieldset.criterion").all():
@@ -222,7 +221,7 @@ def test_refer_resubmit_pass_moderate_release_certificate_verify_then_an_upheld_
     # What coaches and admins look over.
     cora.goto("/coach/dashboard")
     _both_widths(cora, "coach-dashboard")
-    admin = _page_as(browser_instance, live_server, "ada.admin@example.com")
+    admin = _page_as(new_page, "ada.admin@example.com")
     admin.goto("/admin/assessments/submissions")
     expect(admin.locator("table")).to_contain_text("Omar Other")
     _both_widths(admin, "admin-overview")

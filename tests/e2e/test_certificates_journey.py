@@ -21,6 +21,29 @@ def _cli(live_server, *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=60)
 
 
+def _allocate(live_server, learner: str, coach: str, admin: str) -> None:
+    """An admin gives the learner's open submission to the journey's coach: the e2e server is shared, so
+    equal-share allocation may have given it to a coach another journey made."""
+    script = """
+import sys
+from sqlmodel import Session, select
+from api.accounts import service as accounts
+from api.assessments import allocation
+from api.assessments.models import State, Submission
+from api.core.db import get_engine
+with Session(get_engine()) as s:
+    learner, coach, admin = (accounts.get_by_email(s, e) for e in sys.argv[1:4])
+    sub = s.exec(select(Submission).where(Submission.user_id == learner.id,
+                                          Submission.state == State.submitted.value)).one()
+    if sub.allocated_coach_id != coach.id:
+        allocation.override(s, sub, coach, admin, "e2e: the journey's coach marks it")
+    s.commit()
+"""
+    done = subprocess.run([sys.executable, "-c", script, learner, coach, admin], env=live_server["env"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+
+
 def _log_in(page, email: str) -> None:
     page.goto("/login")
     page.get_by_label("Email address").fill(email)
@@ -52,6 +75,7 @@ def test_complete_confirm_download_verify_revoke(page, new_page, live_server, tm
     page.get_by_role("button", name="Submit attempt 1").click()
     expect(page.get_by_role("status")).to_contain_text("Attempt 1 is submitted.")
 
+    _allocate(live_server, "zola@example.com", "coach-mini@example.com", "registrar2@example.com")
     coach = new_page()
     _log_in(coach, "coach-mini@example.com")
     coach.goto("/coach/marking")

@@ -101,7 +101,7 @@ def _monday_ahead(weeks: int = 3) -> date:
     return today + timedelta(days=7 - today.weekday() + 7 * weeks)
 
 
-def test_pick_a_cohort_pay_in_instalments_join_and_complete_on_attendance(page, browser_instance, live_server,
+def test_pick_a_cohort_pay_in_instalments_join_and_complete_on_attendance(page, new_page, live_server,
                                                                           tmp_path):
     tag = uuid.uuid4().hex[:8]
     learner, coach = f"lindiwe-{tag}@example.com", f"femi-{tag}@example.com"
@@ -161,8 +161,7 @@ def test_pick_a_cohort_pay_in_instalments_join_and_complete_on_attendance(page, 
     expect(page.get_by_role("heading", level=1)).to_have_text("ACX room")
 
     # The facilitator, on a phone, marks attendance: session 1 is prefilled from the join click.
-    phone = browser_instance.new_context(base_url=live_server["url"], viewport={"width": 390, "height": 844})
-    fac = phone.new_page()
+    fac = new_page(width=390, height=844)
     fac.set_default_timeout(10_000)
     _log_in(fac, coach)
     fac.goto(f"/cohorts/{cohort_id}")
@@ -180,7 +179,6 @@ def test_pick_a_cohort_pay_in_instalments_join_and_complete_on_attendance(page, 
         assert fac.evaluate("document.documentElement.scrollWidth") <= 390
         fac.get_by_role("button", name="Save attendance").click()
         expect(fac.get_by_role("status")).to_contain_text(f"Attendance saved for Session {n}: 1 change")
-    phone.close()
 
     # Attendance met and the lessons done: the Master project is what is left.
     page.goto(f"/cohorts/{cohort_id}")
@@ -203,9 +201,8 @@ def test_pick_a_cohort_pay_in_instalments_join_and_complete_on_attendance(page, 
         page.wait_for_timeout(500)
     expect(page.get_by_text("You completed this programme")).to_be_visible()
 
-def test_the_browser_suggests_its_time_zone_at_registration(browser_instance, live_server):
-    context = browser_instance.new_context(base_url=live_server["url"], timezone_id="America/Chicago")
-    page = context.new_page()
+def test_the_browser_suggests_its_time_zone_at_registration(new_page, live_server):
+    page = new_page(timezone_id="America/Chicago")
     page.goto("/register")
     page.get_by_label("Full name").fill("Asha Zone")
     page.get_by_label("Email address").fill(f"asha-{uuid.uuid4().hex[:8]}@example.com")
@@ -215,4 +212,3 @@ def test_the_browser_suggests_its_time_zone_at_registration(browser_instance, li
     page.goto("/account")
     expect(page.get_by_text("Now: America/Chicago.")).to_be_visible()
     expect(page.get_by_label("Show times in")).to_have_value("America/Chicago")
-    context.close()
