@@ -47,6 +47,15 @@ def coaches(session: Session) -> list[User]:
                              .order_by(User.id)).all())
 
 
+def accepting_first(session: Session, candidates: list[User]) -> list[User]:
+    """Of these coaches, those still taking new work; all of them when none is (a coach who stopped
+    taking work is not given a moderation or a re-mark while another eligible coach takes it)."""
+    ids = [c.id for c in candidates]
+    stopped = set(session.exec(select(CoachCapacity.coach_id).where(
+        col(CoachCapacity.coach_id).in_(ids), col(CoachCapacity.accepting).is_(False))).all()) if ids else set()
+    return [c for c in candidates if c.id not in stopped] or candidates
+
+
 def capacity(session: Session, coach_id: int, *, lock: bool = False) -> CoachCapacity:
     """The coach's capacity row (created with the defaults the first time)."""
     query = select(CoachCapacity).where(CoachCapacity.coach_id == coach_id)

@@ -91,7 +91,7 @@ def lodge(session: Session, sub: Submission, learner: User, reason: str, now: da
                       data={"appeal_id": appeal.id})
     markers = eligible_markers(session, sub)
     if markers:
-        assign(session, sub, appeal, min(markers, key=lambda u: u.id), None)
+        assign(session, sub, appeal, min(allocation.accepting_first(session, markers), key=lambda u: u.id), None)
     return appeal
 
 

@@ -89,7 +89,8 @@ def _open_moderations(session: Session, coach_ids: list[int]) -> dict[int, int]:
 
 def choose_moderator(session: Session, sub: Submission) -> User | None:
     """The eligible coach with the least open moderation (ties: the longest-standing coach)."""
-    candidates = [c for c in allocation.coaches(session) if may_moderate(session, sub, c)]
+    candidates = allocation.accepting_first(
+        session, [c for c in allocation.coaches(session) if may_moderate(session, sub, c)])
     if not candidates:
         return None
     load = _open_moderations(session, [c.id for c in candidates])

@@ -99,3 +99,13 @@ def test_the_appeal_marker_must_be_new_to_the_work(db, people, failed):
     for coach in (people["coach"], people["coach2"]):  # the marker and the moderator
         with pytest.raises(Conflict):
             appeals.assign(db, failed, appeal, coach, people["admin"])
+
+
+def test_a_coach_who_stopped_taking_work_is_not_given_the_re_mark(db, people, failed):
+    """Of the eligible coaches, the appeal goes to one still taking work (the longest-standing first)."""
+    from api.assessments import allocation
+
+    newer = make_coach(db, "Nia Newer")
+    allocation.set_capacity(db, people["coach3"], 10, False)  # Aoife has stopped taking new work
+    appeal = appeals.lodge(db, failed, people["learner"], "Criterion 2 missed my failure-demand figures.")
+    assert appeal.marker_id == newer.id

@@ -43,6 +43,20 @@ with Session(get_engine()) as s:
 
 # At the end: this journey's coaches stop taking new work (their cap's "accepting"), so the next
 # journey's own coach is the one allocated its learner's work on the shared server.
+# Every other coach on the shared e2e server (other journeys', the demo's) stops taking new work, so
+# this journey's marking, moderation and appeal go to this journey's coaches.
+ONLY_THESE_COACHES = """
+import sys
+from sqlmodel import Session
+from api.assessments import allocation
+from api.core.db import get_engine
+with Session(get_engine()) as s:
+    for coach in allocation.coaches(s):
+        if coach.email not in sys.argv[1:]:
+            allocation.set_capacity(s, coach, 10, False)
+    s.commit()
+"""
+
 STOP_TAKING_WORK = """
 import sys
 from sqlmodel import Session
@@ -142,9 +156,13 @@ def _release(marker, url: str) -> None:
 def test_refer_resubmit_pass_moderate_release_certificate_verify_then_an_upheld_appeal(new_page, live_server):
     _user(live_server, "cora.coach@example.com", "Cora Coach", "coach")
     _user(live_server, "mo.moderator@example.com", "Mo Moderator", "coach")
-    _user(live_server, "ada.admin@example.com", "Ada Admin", "admin")
+    _user(live_server, "ada.assessadmin@example.com", "Ada Admin", "admin")
     _user(live_server, "lena.learner@example.com", "Lena Learner")
     assert _cli(live_server, "enrol", "grant", "lena.learner@example.com", "ACXP").returncode == 0
+    out = subprocess.run([sys.executable, "-c", ONLY_THESE_COACHES, "cora.coach@example.com",
+                          "mo.moderator@example.com", "aoife.appeals@example.com"], env=live_server["env"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
     out = subprocess.run([sys.executable, "-c", STUDY, "lena.learner@example.com"], env=live_server["env"], cwd=ROOT,
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
@@ -221,7 +239,7 @@ def test_refer_resubmit_pass_moderate_release_certificate_verify_then_an_upheld_
     # What coaches and admins look over.
     cora.goto("/coach/dashboard")
     _both_widths(cora, "coach-dashboard")
-    admin = _page_as(new_page, "ada.admin@example.com")
+    admin = _page_as(new_page, "ada.assessadmin@example.com")
     admin.goto("/admin/assessments/submissions")
     expect(admin.locator("table")).to_contain_text("Omar Other")
     _both_widths(admin, "admin-overview")
