@@ -14,7 +14,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from api.accounts.models import User
-from api.assessments import allocation, audit, moderation, release, scoring, states, submissions, times
+from api.assessments import allocation, audit, doublemark, moderation, release, states, submissions, times
 from api.assessments.models import Mark, MarkKind, MarkStatus, State, Submission
 from api.assessments.review_models import Appeal, AppealStatus
 from api.core import email as mail
@@ -123,15 +123,7 @@ def decide(session: Session, sub: Submission, coach: User, scores: dict[str, Any
     if not why:
         raise Invalid("Give your reasons: the learner reads them with the decision.", code="rationale_required")
     mark = session.get(Mark, appeal.mark_id)
-    rubric = moderation.rubric_of(session, sub)  # the submission's own rubric version
-    cleaned = {slug: {"score": (e or {}).get("score"), "comment": str((e or {}).get("comment") or "")}
-               for slug, e in (scores or {}).items()}
-    bad = scoring.problems(rubric, cleaned, complete=True)
-    if bad:
-        raise Invalid(" ".join(bad.values()), code="bad_scores")
-    subs = submissions.attempts(session, sub.user_id, sub.brief_id)
-    max_attempts = int(submissions.brief_settings(session, sub).get("max_attempts", 2))
-    res = scoring.result(rubric, cleaned, attempt=submissions.counted_attempts(subs, sub), max_attempts=max_attempts)
+    cleaned, res = doublemark.scored(session, sub, scores)  # against the submission's own rubric version
     now = utcnow()
     mark.scores, mark.outcome, mark.score_percent = cleaned, res.outcome.value, res.percent
     mark.feedback, mark.rationale, mark.status, mark.submitted_at = feedback or "", why, MarkStatus.submitted.value, now

@@ -59,7 +59,9 @@ def await_second_mark(session: Session, sub: Submission, first: Mark) -> Submiss
     return sub
 
 
-def _scored(session: Session, sub: Submission, scores: dict[str, Any]) -> tuple[dict[str, Any], scoring.Result]:
+def scored(session: Session, sub: Submission, scores: dict[str, Any]) -> tuple[dict[str, Any], scoring.Result]:
+    """Scores cleaned and checked against the submission's own rubric version (Invalid if incomplete), and
+    the outcome they give; second, agreed and appeal marks are all scored this way."""
     rubric = moderation.rubric_of(session, sub)
     cleaned = {slug: {"score": (e or {}).get("score"), "comment": str((e or {}).get("comment") or "")}
                for slug, e in (scores or {}).items()}
@@ -90,7 +92,7 @@ def submit_second(session: Session, sub: Submission, coach: User, scores: dict[s
     mark = _open(session, sub, MarkKind.second)
     if mark is None or mark.marker_id != coach.id:
         raise Forbidden("The second mark on this submission is given to another coach.", code="not_your_mark")
-    cleaned, res = _scored(session, sub, scores)
+    cleaned, res = scored(session, sub, scores)
     _finish(session, mark, cleaned, res, feedback, None)
     first = moderation.result_mark(session, sub)
     cfg = moderation.settings_of(session, sub)
@@ -135,7 +137,7 @@ def settle(session: Session, sub: Submission, actor: User, roles: set, scores: d
         session.flush()
     else:
         raise Forbidden("Only the two markers, the third marker or an admin settle this mark.", code="not_a_marker")
-    cleaned, res = _scored(session, sub, scores)
+    cleaned, res = scored(session, sub, scores)
     _finish(session, mark, cleaned, res, "", why)
     audit.record(session, sub, actor, "agreement_reached", sub.state, sub.state, reason=why,
                  data={"mark_id": mark.id, "kind": mark.kind})
