@@ -25,7 +25,7 @@ from api.catalog import pages as catalog_pages
 from api.catalog import router as catalog_router
 from api.certificates import pages as certificates_pages
 from api.certificates import router as certificates_router
-from api.certificates.verified_pages import VerifiedPagesMiddleware
+from api.certificates import verified_pages
 from api.cohorts import admin_pages as cohorts_admin_pages
 from api.cohorts import pages as cohorts_pages
 from api.cohorts import router as cohorts_router
@@ -38,6 +38,7 @@ from api.core.middleware import (
     ClientAddressMiddleware,
     InputGuardMiddleware,
     SecurityMiddleware,
+    security_headers,
 )
 from api.core.pagecache import PageCacheMiddleware
 from api.core.security import same_origin
@@ -66,6 +67,37 @@ PAGE_ROUTERS = [catalog_pages.router, accounts_pages.router, accounts_pages.logi
                 payments_admin_pages.router, outbox_pages.router, cohorts_pages.router, cohorts_admin_pages.router]
 
 
+class CadreApp(FastAPI):
+    """FastAPI, with the answers that are kept whole (the issuer's DID document, verify pages and the
+    verification API for anonymous viewers: api/certificates/verified_pages.py) sent before any layer,
+    the framework's own included; every other request goes through the whole stack."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        entry = self.__dict__.get("_kept_entry")
+        if entry is None:
+            entry = self.__dict__["_kept_entry"] = self._kept_entry()
+        await entry(scope, receive, send)
+
+    def _kept_entry(self):
+        security, full = security_headers(), super().__call__
+
+        async def entry(scope, receive, send) -> None:
+            if not await verified_pages.answer(scope, send, security):
+                await full(scope, receive, send)
+
+        # The look-ups are counted per client: behind a trusted proxy, its forwarded address (the same
+        # rule as ClientAddressMiddleware, which then finds the address already put in the scope).
+        trusted = get_settings().trusted_proxy_list
+        if trusted:
+            from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+            return ProxyHeadersMiddleware(entry, trusted_hosts=trusted)
+        return entry
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     configure_threadpool()
@@ -75,7 +107,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app() -> FastAPI:
     settings = get_settings()
     cadre_logging.configure()
-    app = FastAPI(
+    app = CadreApp(
         lifespan=lifespan,
         title="Cadre",
         version="0.1.0",
@@ -86,7 +118,8 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     # Innermost first. Outermost: the request id and log line, then the client's address (from a trusted
     # proxy only), then the anonymous public pages kept once rendered (api/core/pagecache.py), then the
-    # unit of work; inside the security headers, the body limit and the input guard.
+    # unit of work; inside the security headers, the body limit and the input guard. Before all of them
+    # (CadreApp), the verify answers kept whole.
     app.add_middleware(InputGuardMiddleware)
     # Bodies: CADRE_MAX_BODY_BYTES for every route, smaller for these prefixes, and the upload limit only
     # for routes declared with `dependencies=[UploadBody]` (api/core/middleware.py).
@@ -95,7 +128,6 @@ def create_app() -> FastAPI:
                        routes=lambda: app.router.routes)
     app.add_middleware(SecurityMiddleware)
     app.add_middleware(UnitOfWorkMiddleware)
-    app.add_middleware(VerifiedPagesMiddleware)
     app.add_middleware(PageCacheMiddleware, recheck_seconds=settings.page_cache_recheck_seconds,
                        enabled=settings.page_cache)
     app.add_middleware(ClientAddressMiddleware, trusted=settings.trusted_proxy_list)

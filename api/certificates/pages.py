@@ -13,7 +13,7 @@ from api.accounts.deps import AdminUser, CurrentUser, optional_user
 from api.accounts.models import Role
 from api.catalog import service as catalog_service
 from api.catalog.models import Programme
-from api.certificates import pdf, service, stored, verified_pages
+from api.certificates import answers, pdf, service, stored, verified_pages
 from api.certificates.models import RenewalRequest
 from api.certificates.router import NO_STORE, limit_lookups
 from api.core import pagination
@@ -147,17 +147,22 @@ def verify_page(request: Request, slug: str, session: SessionDep):
     except (NotFound, TooManyRequests) as exc:
         return respond(request, exc)  # returned, not raised: the look-up must still count
     programme = session.get(Programme, cert.programme_id)
-    status = service.effective_status(cert)
-    checks = None if cert.is_private else stored.check(session, cert)
+    response, checked_at = verify_response(request, session, cert, programme, utcnow())
+    if verified_pages.anonymous(request.scope) and "set-cookie" not in response.headers:
+        verified_pages.keep(session, answers.PAGE, cert, programme, response.body, checked_at, answers.PAGE_MOMENT)
+    return response
+
+
+def verify_response(request: Request, session, cert, programme: Programme, checked_at):
+    """The verify page as `request`'s viewer sees it now (also rendered at issue: answers.prepare)."""
+    status = service.effective_status(cert, checked_at)
+    checks = None if cert.is_private else stored.check(session, cert, checked_at)
     successor = session.get(type(cert), cert.superseded_by_id) if cert.superseded_by_id else None
-    checked_at = utcnow()
     response = render(request, "certificates/verify.html", cert=cert, programme=programme, status=status,
                       words=STATUS_WORDS, checks=checks, checked_at=checked_at, successor=successor,
                       issuer=get_settings().issuer_name)
     response.headers.update(NO_STORE)
-    if verified_pages.anonymous(request.scope) and "set-cookie" not in response.headers:
-        verified_pages.keep("page", cert, response.body, checked_at, verified_pages.PAGE_MOMENT)
-    return response
+    return response, checked_at
 
 
 # --- administrators -----------------------------------------------------------------------------

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.certificates import service, signing, stored, verified_pages
+from api.catalog.models import Programme
+from api.certificates import answers, service, signing, stored, verified_pages
 from api.certificates.schemas import CheckPublic, VerificationPublic
 from api.core import ratelimit
 from api.core.config import get_settings
@@ -44,16 +45,17 @@ def public_certificate(session, slug: str):
     return cert
 
 
-def verification_of(session, cert) -> VerificationPublic:
-    result = stored.check(session, cert)  # the signature was verified when issued; status and dates now
-    status = service.effective_status(cert)
+def verification_of(session, cert, now=None) -> VerificationPublic:
+    now = now or utcnow()
+    result = stored.check(session, cert, now)  # the signature was verified when issued; status and dates now
+    status = service.effective_status(cert, now)
     checks = [CheckPublic(name=c.name, status=c.status, reason=c.reason) for c in result.checks]
     checks.append(CheckPublic(name="standing", status="pass" if status == "valid" else "fail",
                               reason=service.STANDING[status] + (f" Reason: {cert.status_reason}"
                                                                  if cert.status_reason else "")))
     return VerificationPublic(
         verified=result.verified and status == "valid", status=status, status_reason=cert.status_reason,
-        checked_at=utcnow(), checks=checks,
+        checked_at=now, checks=checks,
         holder=cert.holder_name, achievement=cert.credential.get("name"), issued_at=cert.issued_at,
         expires_at=cert.expires_at,
     )
@@ -78,10 +80,15 @@ def get_verification(slug: str, request: Request, session: SessionDep):
     except NotFound as exc:
         return respond(request, exc)
     result = verification_of(session, cert)
-    response = JSONResponse(result.model_dump(mode="json"), headers=NO_STORE)
+    response = Response(verification_body(result), headers=NO_STORE, media_type="application/json")
     if verified_pages.anonymous(request.scope):
-        verified_pages.keep("json", cert, response.body, result.checked_at, "iso")
+        programme = session.get(Programme, cert.programme_id)
+        verified_pages.keep(session, answers.JSON, cert, programme, response.body, result.checked_at, answers.ISO)
     return response
+
+
+def verification_body(result: VerificationPublic) -> bytes:
+    return JSONResponse(result.model_dump(mode="json")).body
 
 
 @router.post("/api/v1/verify", response_model=VerificationPublic,

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, func, select
 
 from api.accounts.models import User
 from api.catalog.models import Programme
-from api.certificates import signing, stored
+from api.certificates import answers, signing, stored
 from api.certificates.credential import EvidenceItem
 from api.certificates.models import (
     Certificate,
@@ -204,6 +204,7 @@ def issue(session: Session, *, user: User, programme: Programme, holder_name: st
     mail.send_template(session, user.email, "certificates/issued", name=holder_name, programme=programme, cert=cert,
                        verify_url=verify_url(cert))
     session.flush()
+    answers.prepare(session, cert)  # the first view of its verify page is as cheap as any other
     return cert
 
 
@@ -272,6 +273,7 @@ def change_status(session: Session, cert: Certificate, action: str, reason: str,
     session.add(CertificateEvent(certificate_id=cert.id, kind=action, reason=reason, actor_id=actor.id))
     _tell_holder(session, cert, action, reason)
     session.flush()
+    answers.prepare(session, cert)
     return cert
 
 
@@ -324,6 +326,7 @@ def set_private(session: Session, cert: Certificate, private: bool) -> None:
         session.add(CertificateEvent(certificate_id=cert.id, kind="made private" if private else "made public",
                                      actor_id=cert.user_id))
         session.flush()
+        answers.prepare(session, cert)
 
 
 # --- lookups ----------------------------------------------------------------------------------

@@ -10,98 +10,170 @@ checked, is put in when it is sent. A logged-in viewer, a miss, or a busy pool t
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from datetime import datetime
-from functools import lru_cache
 
-from sqlalchemy import create_engine, select
+from sqlalchemy import and_, make_url, select
 from sqlalchemy.engine import Engine
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope, Send
 
-from api.certificates import signing
+from api.catalog.models import Programme
+from api.certificates import answers, signing
+from api.certificates.answers import VerifiedAnswer
 from api.certificates.models import Certificate
 from api.core.config import get_settings
-from api.core.db import get_engine, utcnow
-from api.core.middleware import security_headers
+from api.core.db import durable, get_engine, utcnow
+
+log = logging.getLogger("cadre.certificates")
 
 MAX_KEPT = 20_000
-PAGE_MOMENT = "%-d %B %Y, %H:%M UTC"  # how certificates/verify.html prints the moment it checked (the date_time filter)
+PAGE_MOMENT = answers.PAGE_MOMENT
 PATHS = re.compile(r"/verify/([A-Za-z0-9_-]{1,40})|/api/v1/credentials/([A-Za-z0-9_-]{1,40})/verification")
 _PERSONAL_COOKIES = (b"cadre_session=", b"cadre_flash=")
 DID_PATH = "/.well-known/did.json"
-_kept: dict[tuple[str, str], tuple[tuple, bytes, bytes, str]] = {}
+# (kind, slug) -> (key, before, after, fmt)
+_kept: dict[tuple[str, str], tuple[bytes, bytes, bytes, str]] = {}
 _lock = threading.Lock()
-_COLUMNS = (Certificate.status, Certificate.status_reason, Certificate.status_changed_at, Certificate.is_private,
-            Certificate.superseded_by_id, Certificate.expires_at)
-
-
-def status_key(slug: str, now: datetime) -> tuple | None:
-    """The certificate's status columns now (None: no such certificate, or the pool is busy: take the full
-    path, which waits its turn properly)."""
-    engine = _status_engine()
-    checkedout = getattr(engine.pool, "checkedout", None)
-    if len(slug) > 40 or (checkedout is not None and checkedout() >= STATUS_CONNECTIONS):
-        return None
-    with engine.connect() as conn:
-        row = conn.execute(select(*_COLUMNS).where(Certificate.slug == slug)).first()
-        if engine.dialect.name != "postgresql":
-            conn.rollback()
-    if row is None:
-        return None
-    expires_at = row[5]
-    if expires_at is not None and expires_at.tzinfo is None:  # SQLite keeps no offset
-        from datetime import UTC
-
-        expires_at = expires_at.replace(tzinfo=UTC)
-    return (*row[:5], expires_at is not None and expires_at <= now, signing._keys_stamp())
-
-
 STATUS_CONNECTIONS = 2
 
+# One indexed read per view (certificate.slug is unique), by a bare DBAPI cursor on PostgreSQL: the status
+# columns, the programme's wording, and on a miss the answer stored at issue.
+_STATUS_SQL = ("SELECT c.status, c.status_reason, c.status_changed_at, c.is_private, c.superseded_by_id, "
+               "c.expires_at, p.code, p.title, p.summary{answer} FROM certificate c "
+               "JOIN programme p ON p.id = c.programme_id{join} WHERE c.slug = %s")
+_PLAIN_SQL = _STATUS_SQL.format(answer="", join="")
+_ANSWER_SQL = _STATUS_SQL.format(answer=", a.answer_key, a.before, a.after, a.fmt",
+                                 join=" LEFT JOIN verified_answer a ON a.certificate_id = c.id AND a.kind = %s")
 
-@lru_cache
-def _status_engine(url: str | None = None) -> Engine:
-    """Connections for the status reads, kept apart from the request pool: on PostgreSQL two, in
-    autocommit (one round trip per read: no BEGIN or ROLLBACK, no ping on checkout; a connection that has
-    gone is replaced on its next use), so a busy request pool never makes the event loop wait."""
+
+def _read(slug: str, kind: str | None) -> tuple | None:
+    """The row for `slug` (with the stored answer of `kind` if given), or None: no such certificate, or the
+    pool is busy (the full path then waits its turn properly)."""
     settings = get_settings()
-    if settings.is_sqlite:
-        return get_engine().execution_options(cadre_write=False)
-    return create_engine(url or settings.database_url, pool_size=STATUS_CONNECTIONS, max_overflow=0, pool_timeout=0.1,
-                         pool_recycle=600, isolation_level="AUTOCOMMIT")
+    if not settings.is_sqlite:
+        return _raw_read(settings.database_url, _ANSWER_SQL if kind else _PLAIN_SQL, (kind, slug) if kind else (slug,))
+    engine = _status_engine()
+    # SQLite: through the ORM's column types, which put back the UTC offset SQLite does not keep.
+    columns = [Certificate.status, Certificate.status_reason, Certificate.status_changed_at, Certificate.is_private,
+               Certificate.superseded_by_id, Certificate.expires_at, Programme.code, Programme.title,
+               Programme.summary]
+    query = select(*columns).join(Programme, Programme.id == Certificate.programme_id)
+    if kind:
+        query = query.add_columns(VerifiedAnswer.answer_key, VerifiedAnswer.before, VerifiedAnswer.after,
+                                  VerifiedAnswer.fmt).outerjoin(
+            VerifiedAnswer, and_(VerifiedAnswer.certificate_id == Certificate.id, VerifiedAnswer.kind == kind))
+    with engine.connect() as conn:
+        row = conn.execute(query.where(Certificate.slug == slug)).first()
+        conn.rollback()
+    return row
+
+
+def _status_engine() -> Engine:
+    return get_engine().execution_options(cadre_write=False)
+
+
+# PostgreSQL: a few bare psycopg connections of their own, in autocommit (one round trip per read: no
+# BEGIN or ROLLBACK, no pool bookkeeping), apart from the request pool, so a busy pool never makes the
+# event loop wait. Taken and given back with list.pop/append (atomic); one that fails is dropped and the
+# view takes the full path; more readers at once than STATUS_CONNECTIONS get a connection for one read.
+_free: dict[str, list] = {}
+
+
+def _raw_read(url: str, sql: str, params: tuple) -> tuple | None:
+    free = _free.setdefault(url, [])
+    try:
+        conn = free.pop()
+    except IndexError:
+        conn = _connect(url)
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+    except Exception:
+        conn.close()
+        raise
+    if len(free) < STATUS_CONNECTIONS:
+        free.append(conn)
+    else:
+        conn.close()
+    return row
+
+
+def _connect(url: str):
+    import psycopg
+
+    conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    return psycopg.connect(conninfo, autocommit=True, connect_timeout=2)
+
+
+def close_connections() -> None:
+    for free in _free.values():
+        while free:
+            free.pop().close()
+
+
+def _key(row: tuple, now: datetime) -> bytes:
+    return answers.key_text(row[0], row[1], row[2], row[3], row[4], row[5], (row[6], row[7], row[8]), now)
 
 
 def kept(kind: str, slug: str) -> bytes | None:
-    """The kept answer with the current moment put in, if the certificate's status is what it was."""
+    """The answer kept in this process, or else the one stored at issue, with the current moment put in,
+    if it was rendered under the certificate's key now."""
+    if len(slug) > 40:
+        return None
     entry = _kept.get((kind, slug))
-    if entry is None:
-        return None
     now = utcnow()
-    key = status_key(slug, now)
-    if key is None or key != entry[0]:
+    if entry is not None:
+        row = _read(slug, None)
+        if row is None:
+            return None
+        if _key(row, now) == entry[0]:
+            return entry[1] + _moment(entry[3], now) + entry[2]
+    row = _read(slug, kind)  # not kept here, or changed since: the stored answer, if it is as things are now
+    if row is None or row[9] is None:
         return None
-    return entry[1] + _moment(entry[3], now).encode() + entry[2]
+    key = _key(row, now)
+    if bytes(row[9]) != key:
+        return None
+    entry = (key, bytes(row[10]), bytes(row[11]), row[12])
+    _put(kind, slug, entry)
+    return entry[1] + _moment(entry[3], now) + entry[2]
 
 
-def key_of(cert: Certificate, now: datetime) -> tuple:
-    """The same key as status_key, from the row an answer was rendered from."""
-    expired = cert.expires_at is not None and cert.expires_at <= now
-    return (cert.status, cert.status_reason, cert.status_changed_at, cert.is_private, cert.superseded_by_id, expired,
-            signing._keys_stamp())
+_minute: list = [None, b""]
 
 
-def keep(kind: str, cert: Certificate, body: bytes, checked_at: datetime, fmt: str) -> None:
-    """Keep an answer rendered for an anonymous viewer from `cert`, split around the moment it shows."""
-    marker = _moment(fmt, checked_at).encode()
-    if body.count(marker) != 1:
-        return
-    key, slug = key_of(cert, checked_at), cert.slug
-    before, after = body.split(marker)
+def _moment(fmt: str, now: datetime) -> bytes:
+    """The moment as the answer prints it; the page's (to the minute) is made once a minute."""
+    if fmt == answers.ISO:
+        return answers.moment(fmt, now).encode()
+    stamp = (fmt, now.replace(second=0, microsecond=0))
+    if _minute[0] != stamp:
+        _minute[:] = [stamp, answers.moment(fmt, now).encode()]
+    return _minute[1]
+
+
+def _put(kind: str, slug: str, entry: tuple[bytes, bytes, bytes, str]) -> None:
     with _lock:
         if len(_kept) >= MAX_KEPT:
             _kept.clear()
-        _kept[(kind, slug)] = (key, before, after, fmt)
+        _kept[(kind, slug)] = entry
+
+
+def keep(session, kind: str, cert: Certificate, programme, body: bytes, checked_at: datetime, fmt: str) -> None:
+    """Keep an answer the full path rendered for an anonymous viewer, here and in the database (on its own
+    transaction: a GET's is read-only), so the next view anywhere is answered from it."""
+    parts = answers.split(body, fmt, checked_at)
+    if parts is None:
+        return
+    key = answers.key_of(cert, programme, checked_at)
+    _put(kind, cert.slug, (key, parts[0], parts[1], fmt))
+    try:
+        durable(lambda s: answers.store(s, cert.id, kind, key, parts, fmt), session)
+    except Exception:  # noqa: BLE001 - the answer is sent all the same; the next view renders it again
+        log.exception("could not store a verify answer", extra={"certificate_id": cert.id})
 
 
 def anonymous(scope: Scope) -> bool:
@@ -119,55 +191,52 @@ def lookup_bucket(scope: Scope) -> str:
     return f"verify:{client[0] if client else 'unknown'}"
 
 
-class VerifiedPagesMiddleware:
-    """Pure ASGI, outside the unit of work: counts the look-up (as the routes would), then answers from
-    `kept` when the status read says nothing changed; otherwise the request goes on to the routes, with
-    the look-up already counted."""
+async def answer(scope: Scope, send: Send, security: list[tuple[bytes, bytes]]) -> bool:
+    """Sent before any of the app's layers (api/main.py CadreApp), if this is a request it answers: the
+    issuer's DID document, or a kept verify answer when the status read says nothing changed. Otherwise
+    False, and the request goes on to the routes, with the look-up already counted (over the limit, the
+    route answers 429). These answers carry the security headers but no request id or request log line:
+    they are the bare answer by design (the look-up counters still see each one)."""
+    if scope["method"] != "GET" or scope["query_string"]:
+        return False
+    path = scope["path"]
+    if path == DID_PATH:
+        # The issuer's DID document, built once per change of the key index (signing.py); the route of
+        # the same path documents it in the API.
+        body = signing.did_document_body()
+        await send({"type": "http.response.start", "status": 200, "headers": [
+            (b"content-type", b"application/did+json"), (b"content-length", str(len(body)).encode()), *security]})
+        await send({"type": "http.response.body", "body": body})
+        return True
+    if not path.startswith(("/verify/", "/api/v1/credentials/")):
+        return False
+    match = PATHS.fullmatch(path)
+    if match is None or not anonymous(scope):
+        return False
+    from api.core import counters
 
-    def __init__(self, app: ASGIApp):
-        self.app = app
-        self.security = security_headers()
+    used, _ = counters.count(lookup_bucket(scope), 60)
+    if used > get_settings().lookups_per_minute:
+        return False
+    scope.setdefault("state", {})["cadre_lookup_counted"] = True
+    kind, slug = (answers.PAGE, match.group(1)) if match.group(1) else (answers.JSON, match.group(2))
+    try:
+        body = kept(kind, slug)
+    except Exception:  # the database is away: the full path answers (or explains)
+        body = None
+    if body is None:
+        return False
+    await send({"type": "http.response.start", "status": 200, "headers": [
+        _HTML if kind == answers.PAGE else _JSON, (b"content-length", str(len(body)).encode()),
+        (b"cache-control", b"no-store"), *security]})
+    await send({"type": "http.response.body", "body": body})
+    return True
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        match = None
-        if scope["type"] == "http" and scope["method"] == "GET" and not scope["query_string"]:
-            if scope["path"] == DID_PATH:
-                # The issuer's DID document, built once per change of the key index (signing.py); the
-                # route of the same path documents it in the API.
-                body = signing.did_document_body()
-                await send({"type": "http.response.start", "status": 200, "headers": [
-                    (b"content-type", b"application/did+json"), (b"content-length", str(len(body)).encode()),
-                    *self.security]})
-                await send({"type": "http.response.body", "body": body})
-                return
-            match = PATHS.fullmatch(scope["path"])
-        if match is None or not anonymous(scope):
-            await self.app(scope, receive, send)
-            return
-        from api.core import counters
 
-        used, _ = counters.count(lookup_bucket(scope), 60)
-        if used <= get_settings().lookups_per_minute:
-            scope.setdefault("state", {})["cadre_lookup_counted"] = True
-            kind, slug = ("page", match.group(1)) if match.group(1) else ("json", match.group(2))
-            try:
-                body = kept(kind, slug)
-            except Exception:  # the database is away: the full path answers (or explains)
-                body = None
-            if body is not None:
-                content_type = b"text/html; charset=utf-8" if kind == "page" else b"application/json"
-                await send({"type": "http.response.start", "status": 200, "headers": [
-                    (b"content-type", content_type), (b"content-length", str(len(body)).encode()),
-                    (b"cache-control", b"no-store"), *self.security]})
-                await send({"type": "http.response.body", "body": body})
-                return
-        await self.app(scope, receive, send)  # over the limit: the route counts it and answers 429
+_HTML = (b"content-type", b"text/html; charset=utf-8")
+_JSON = (b"content-type", b"application/json")
 
 
 def forget() -> None:
     with _lock:
         _kept.clear()
-
-
-def _moment(fmt: str, at: datetime) -> str:
-    return at.isoformat().replace("+00:00", "Z") if fmt == "iso" else at.strftime(fmt)
