@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel
@@ -54,6 +55,8 @@ class ProgrammeSummary(BaseModel):
     is_free: bool
     place: str = ""  # "Level 1 of 4 on the ACX ladder: a first step" (api/catalog/ladder.py)
     leads_to: list[ProgrammeRef] = []  # what comes after it on its ladder
+    # The first day of the next cohort open for booking (live programmes; api/catalog/schedules.py).
+    next_cohort: date | None = None
 
 
 class ProgrammeDetail(ProgrammeSummary):

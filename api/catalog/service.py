@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
-from api.catalog import ladder
+from api.catalog import ladder, schedules
 from api.catalog.models import Family, KnowledgeCheck, Lesson, Module, Offer, Programme
 from api.catalog.schemas import (
     ModuleOutline,
@@ -62,12 +62,14 @@ def _summaries(session: Session, programmes: list[Programme]) -> list[ProgrammeS
     ladders_ = ladder.load(session)  # every programme's place and prerequisites (two queries)
     for pid in ids:
         prereqs[pid] = [_ref(ladders_.programmes[r]) for r in ladders_.requires.get(pid, [])]
+    starts = schedules.next_starts(session, programmes)  # one query when any programme runs on dates
     return [
         ProgrammeSummary(
             slug=p.slug, code=p.code, title=p.title, short_title=p.short_title, family=p.family, level=p.level,
             summary=p.summary, format=p.format, duration=p.duration, validity_months=p.validity_months,
             prerequisites=prereqs[p.id], offers=[offer_public(o) for o in offers[p.id]],
             is_free=not offers[p.id], place=ladders_.place(p), leads_to=[_ref(x) for x in ladders_.leads_to(p.id)],
+            next_cohort=starts.get(p.id),
         )
         for p in programmes
     ]

@@ -75,15 +75,19 @@ def confirm_and_issue(request: Request, programme_slug: str, user: CurrentUser, 
 
 @router.get("/certificates/{slug}")
 def certificate_detail(request: Request, slug: str, user: CurrentUser, session: SessionDep):
-    cert = _own(session, slug, user)
+    return _detail(request, session, _own(session, slug, user))
+
+
+def _detail(request: Request, session, cert, status_code: int = 200, errors: dict | None = None,
+            evidence: str = ""):
     programme = session.get(Programme, cert.programme_id)
     url = service.verify_url(cert)
     pending = service.pending_renewal_for(session, cert)
-    return render(request, "certificates/detail.html", cert=cert, programme=programme, verify_url=url,
-                  status=service.effective_status(cert), words=STATUS_WORDS, pending=pending,
+    return render(request, "certificates/detail.html", status_code, cert=cert, programme=programme,
+                  verify_url=url, status=service.effective_status(cert), words=STATUS_WORDS, pending=pending,
                   renew_open=service.in_renewal_window(cert), renew_opens=service.renewal_opens_at(cert),
                   linkedin=pdf.linkedin_url(cert, programme, url, get_settings().issuer_name),
-                  events=service.events(session, cert), errors={})
+                  events=service.events(session, cert), errors=errors or {}, evidence=evidence)
 
 
 @router.get("/certificates/{slug}/certificate.pdf")
@@ -117,7 +121,10 @@ def certificate_renew(request: Request, slug: str, user: CurrentUser, session: S
     try:
         service.request_renewal(session, cert, user, evidence)
     except CadreError as exc:
-        return redirect(f"/certificates/{slug}", exc.message, "error")
+        # The page again, with the refusal's status (409 outside the window, 422 thin evidence) and
+        # the message beside the evidence field.
+        return _detail(request, session, cert, exc.status_code, errors={"evidence": exc.message},
+                       evidence=evidence)
     return redirect(f"/certificates/{slug}", "Your renewal request is with the assessors. We will email you.")
 
 

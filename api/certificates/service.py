@@ -416,11 +416,23 @@ def send_expiry_reminders(session: Session, now: datetime | None = None) -> int:
     return sent
 
 
-def request_renewal(session: Session, cert: Certificate, user: User, evidence: str) -> RenewalRequest:
+class RenewalNotOpen(Conflict):
+    code = "renewal_not_open"
+
+
+def request_renewal(session: Session, cert: Certificate, user: User, evidence: str,
+                    now: datetime | None = None) -> RenewalRequest:
     if cert.user_id != user.id:
         raise NotFound("No certificate matches.", code="no_certificate")
     if cert.status != CertificateStatus.active.value:
         raise Conflict(f"A {cert.status} certificate cannot be renewed.", code="not_renewable")
+    # The window is the service's rule, not only the page's: an early request is refused wherever it
+    # comes from (an old tab, a crafted POST).
+    if cert.expires_at is None:
+        raise RenewalNotOpen("This certificate does not lapse: there is nothing to renew.")
+    if not in_renewal_window(cert, now):
+        raise RenewalNotOpen(f"Renewal opens on {renewal_opens_at(cert):%-d %B %Y}, 90 days before this "
+                             "certificate's expiry date; ask then (we will email you).")
     evidence = check_text((evidence or "").strip(), "evidence")
     if len(evidence) < 20:
         raise Invalid("Describe your continuing practice in a few sentences (at least 20 characters).",

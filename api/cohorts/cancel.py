@@ -45,5 +45,6 @@ def cancel_cohort(session: Session, cohort: Cohort, *, by: User, move_to: Cohort
     cohort.status, cohort.cancelled_at, cohort.updated_at = CohortStatus.cancelled.value, utcnow(), utcnow()
     session.add(cohort)
     session.flush()
+    service.public_changed(session)
     notices.cohort_cancelled(session, cohort, by=by, moved_to=move_to)
     return {"moved": moved, "refunded": refunded}

@@ -28,7 +28,7 @@ from api.cohorts.models import (
     WaitlistEntry,
     WaitStatus,
 )
-from api.core import pagination
+from api.core import pagecache, pagination
 from api.core.db import utcnow
 from api.core.errors import Conflict, Invalid, NotFound
 from api.core.security import new_token
@@ -243,7 +243,14 @@ def create_cohort(session: Session, *, programme_slug: str, starts_on: date, tim
     for uid in facilitator_ids or []:
         session.add(CohortFacilitator(cohort_id=cohort.id, user_id=uid))
     session.flush()
+    public_changed(session)
     return cohort
+
+
+def public_changed(session: Session) -> None:
+    """A cohort opened, closed, filled, moved or was cancelled: the programme cards on the kept public
+    pages (home, catalogue) may show another next cohort (api/cohorts/catalogue.py)."""
+    pagecache.invalidate(session)
 
 
 def add_facilitator(session: Session, cohort: Cohort, user: User) -> None:
@@ -269,7 +276,9 @@ def refresh_status(session: Session, cohort: Cohort, now: datetime | None = None
     """open ↔ full as seats come and go."""
     if cohort.status in (CohortStatus.open.value, CohortStatus.full.value):
         full = taken(session, cohort.id, now) >= cohort.capacity
-        cohort.status = CohortStatus.full.value if full else CohortStatus.open.value
+        was, cohort.status = cohort.status, CohortStatus.full.value if full else CohortStatus.open.value
+        if cohort.status != was:  # a full cohort is not offered as the next one
+            public_changed(session)
     session.add(cohort)
     session.flush()
 
@@ -284,6 +293,7 @@ def set_status(session: Session, cohort: Cohort, status: str) -> None:
         refresh_status(session, cohort)
     session.add(cohort)
     session.flush()
+    public_changed(session)
 
 
 # --- editing sessions ---------------------------------------------------------------------------
@@ -385,3 +395,4 @@ def _changed(session: Session, row: CohortSession) -> None:
     row.updated_at = utcnow()
     session.add(row)
     session.flush()
+    public_changed(session)  # the first session may have moved

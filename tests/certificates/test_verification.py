@@ -208,6 +208,9 @@ def test_expiry_reminders_90_and_30_days_once_each(db, issued, mailbox):
 def test_renewal_issues_a_new_certificate_and_the_old_one_says_superseded(client, browser, db, issued, admin,
                                                                          login, mailbox):
     user, programme, old = issued(email="renew@example.com")
+    old.expires_at = utcnow() + timedelta(days=60)  # inside the renewal window
+    db.add(old)
+    db.commit()
     login("renew@example.com")
     r = browser.post_form(f"/certificates/{old.slug}", f"/certificates/{old.slug}/renew",
                           evidence="Led three outside-in redesigns this year, coached by an ACX Mentor.")
@@ -259,3 +262,26 @@ def test_ask_to_renew_is_offered_only_inside_the_renewal_window(client, db, issu
     db.add(cert)
     db.commit()
     assert "Ask to renew" in client.get(f"/certificates/{cert.slug}").text
+
+
+def test_asking_to_renew_before_the_window_opens_is_refused_with_the_date_it_opens(client, browser, db, issued,
+                                                                                  login):
+    user, programme, cert = issued(email="early@example.com")
+    cert.expires_at = utcnow() + timedelta(days=200)
+    db.add(cert)
+    db.commit()
+    login("early@example.com")
+    page = client.get(f"/certificates/{cert.slug}").text
+    assert "Ask to renew" not in page  # the page offers nothing yet
+    # A POST anyway (an old tab, a crafted request): the service refuses it, saying when it opens.
+    r = browser.post_form(f"/certificates/{cert.slug}", f"/certificates/{cert.slug}/renew",
+                          evidence="Led three outside-in redesigns this year, coached by an ACX Mentor.")
+    opens = (cert.expires_at - timedelta(days=90)).strftime("%-d %B %Y")
+    assert r.status_code == 409
+    assert f"Renewal opens on {opens}" in r.text
+    assert service.pending_renewal_for(db, cert) is None
+    with pytest.raises(service.RenewalNotOpen):
+        service.request_renewal(db, cert, user, "Led three outside-in redesigns this year.")
+    # Inside the window it is taken.
+    later = cert.expires_at - timedelta(days=89)
+    assert service.request_renewal(db, cert, user, "Led three outside-in redesigns this year.", now=later)

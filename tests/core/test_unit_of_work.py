@@ -113,6 +113,7 @@ def test_a_refused_renewal_approval_stays_pending_and_issues_nothing(real_client
         enrolment.status = EnrolmentStatus.completed.value
         cert = certificates.issue(s, user=learner, programme=programme, holder_name="Renata Renewer",
                                   enrolment=enrolment)
+        cert.expires_at = utcnow() + timedelta(days=60)  # inside the renewal window
         req = certificates.request_renewal(s, cert, learner, "Led three outside-in redesigns this year.")
         order = Order(public_id=f"ord_{secrets.token_hex(6)}", user_id=learner.id, programme_id=programme.id,
                       offer_id=offer.id, kind="instalments", currency="GBP", amount_before=30000,
