@@ -27,7 +27,7 @@ from api.core.middleware import security_headers
 
 MAX_KEPT = 20_000
 PAGE_MOMENT = "%-d %B %Y, %H:%M UTC"  # how certificates/verify.html prints the moment it checked (the date_time filter)
-PATHS = re.compile(r"/verify/([A-Za-z0-9_-]{1,40})|/api/v1/credentials/([A-Za-z0-9_-]{1,40})/verification")
+PATHS = re.compile(r"/verify/(?!bulk$)([A-Za-z0-9_-]{1,40})|/api/v1/credentials/([A-Za-z0-9_-]{1,40})/verification")
 _PERSONAL_COOKIES = (b"cadre_session=", b"cadre_flash=")
 DID_PATH = "/.well-known/did.json"
 _kept: dict[tuple[str, str], tuple[tuple, bytes, bytes, str]] = {}
