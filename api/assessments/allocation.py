@@ -23,10 +23,12 @@ OPEN_STATES = (State.submitted.value, State.in_marking.value, State.sent_back.va
 
 
 def shares_organisation(session: Session, coach_id: int, learner_id: int) -> bool:
-    """HOOK (organisations): True when the coach and the learner belong to the same organisation.
-    Organisations do not exist yet; when they land, answer it here and every allocation, claim and
-    override below refuses such a pair."""
-    return False
+    """True when the coach and the learner belong to the same organisation: every allocation, claim and
+    override below refuses such a pair. Asked of the organisations domain (imported when first needed:
+    organisations reach assessments through the learning domain, so a load-time import would circle)."""
+    from api.organisations import service as organisations_service
+
+    return organisations_service.shares_organisation(session, coach_id, learner_id)
 
 
 def conflicted(session: Session, coach_id: int, learner_id: int) -> bool:

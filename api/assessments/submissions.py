@@ -211,3 +211,11 @@ def withdraw(session: Session, sub: Submission, user: User, reason: str | None =
                        code="marking_started")
     return states.transition(session, sub, State.withdrawn, user, reason=reason, withdrawn_at=utcnow(),
                              allocated_coach_id=None, lease_holder_id=None, lease_expires_at=None)
+
+
+def has_submitted(session: Session, user_id: int, programme_id: int) -> bool:
+    """Asked by organisations: the learner has handed in work for the programme (any attempt, ever)."""
+    found = session.exec(select(Submission.id).where(Submission.user_id == user_id,
+                                                     Submission.programme_id == programme_id,
+                                                     col(Submission.submitted_at).is_not(None)).limit(1)).first()
+    return found is not None

@@ -37,6 +37,7 @@ from api.core.db import utcnow
 from api.core.errors import Conflict, Invalid, NotFound
 from api.core.schemas import clean_human_name, text_problem
 from api.learning.models import Enrolment, EnrolmentStatus
+from api.outbox import service as outbox
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: nothing to misread on paper
 REMINDER_DAYS = (90, 30)
@@ -429,6 +430,11 @@ def send_expiry_reminders(session: Session, now: datetime | None = None) -> int:
             session.add(ExpiryReminder(certificate_id=cert.id, days_before=days))
             mail.send_template(session, user.email, "certificates/expiry_reminder", key=f"expiry:{cert.id}:{days}",
                                name=cert.holder_name, programme=programme, cert=cert)
+            # Told, not asked: whoever follows the holder (their organisations) listens for this.
+            outbox.publish(session, "certificate.expiring", f"{cert.id}:{days}", {
+                "certificate_id": cert.id, "user_id": cert.user_id, "days": days, "number": cert.number,
+                "programme_code": programme.code, "programme_title": programme.title,
+                "expires_on": f"{cert.expires_at:%-d %B %Y}"})
             sent += 1
     session.flush()
     return sent

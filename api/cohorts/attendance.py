@@ -167,3 +167,14 @@ def unmarked_sessions(session: Session, cohort: Cohort) -> list[CohortSession]:
     now = utcnow()
     return [r for r in service.sessions_of(session, cohort) if r.status == SessionStatus.scheduled.value
             and r.starts_at <= now]
+
+
+ATTENDED = (AttendanceMark.present.value, AttendanceMark.late.value, AttendanceMark.left_early.value)
+
+
+def attended_any(session: Session, user_id: int, programme_id: int) -> bool:
+    """Asked by organisations: the learner was at (part of) a session of one of the programme's cohorts."""
+    return session.exec(select(Attendance.id).join(CohortSession, col(CohortSession.id) == col(Attendance.session_id))
+                        .join(Cohort, col(Cohort.id) == col(CohortSession.cohort_id))
+                        .where(Attendance.user_id == user_id, Cohort.programme_id == programme_id,
+                               col(Attendance.mark).in_(ATTENDED)).limit(1)).first() is not None

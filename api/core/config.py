@@ -124,6 +124,11 @@ class Settings(BaseSettings):
     checkout_expiry_minutes: int = 60  # Stripe accepts 30 minutes to 24 hours
     instalment_grace_days: int = 7  # a failed instalment suspends access after this many days
 
+    # Organisations (api/organisations): how long an invitation link works, and how many times each
+    # seat bought may be taken back from a member who has not started (a pool's budget: this × seats).
+    org_invitation_days: int = 14
+    org_seat_take_backs: int = 3
+
     # Uploaded files (api/core/storage.py). "local": files under uploads_dir (default <var_dir>/uploads);
     # "s3": a bucket on AWS or any S3-compatible store. Production refuses local storage unless told it
     # is one machine with a backed-up disk (allow_local_storage_in_production).

@@ -272,3 +272,13 @@ def cancel_for(session: Session, *, email: str, programme: str, reason: str) -> 
     if enrolment is None:
         raise NotFound(f"{user.email} is not enrolled in {target.code}.", code="enrolment_not_found")
     return enrolment, cancel_with_reason(session, enrolment, reason)
+
+
+def has_completed_a_lesson(session: Session, user_id: int, programme_id: int) -> bool:
+    """Asked by organisations: a seat is the learner's for good once they finished any lesson of it."""
+    from api.catalog.models import Lesson
+    from api.learning.models import LessonCompletion
+
+    return session.exec(select(LessonCompletion.id).join(Lesson, col(Lesson.id) == col(LessonCompletion.lesson_id))
+                        .where(LessonCompletion.user_id == user_id, Lesson.programme_id == programme_id)
+                        .limit(1)).first() is not None

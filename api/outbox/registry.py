@@ -30,6 +30,8 @@ CONSUMERS: dict[str, list[str]] = {
     # cohorts
     "attendance.changed": ["api.learning.consumers:recheck_completion"],
     "seat.unavailable": ["api.cohorts.seats:refund_late_payment"],
+    # organisations
+    "certificate.expiring": ["api.organisations.notify:on_certificate_expiring"],
 }
 
 

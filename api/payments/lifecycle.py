@@ -57,6 +57,12 @@ def order_paid(session: Session, order: Order, provider: PaymentProvider | None 
     codes.set_redemption(session, order.id, RedemptionStatus.redeemed)
     if order.status != OrderStatus.paid.value:
         return False  # refunded or disputed already (events out of order): no access to hand out
+    if order.organisation_id is not None:  # seats for an organisation: its pool, not the buyer's enrolment
+        from api.organisations import seats
+
+        if seats.credit_order(session, order):
+            send_receipt(session, order)
+        return True
     if held_otherwise(session, order):
         refund_duplicate(session, order, provider or get_provider())
         return False

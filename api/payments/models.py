@@ -99,6 +99,10 @@ class Order(SQLModel, table=True):
     user_id: int = Field(foreign_key="user.id", index=True, ondelete="RESTRICT")
     programme_id: int = Field(foreign_key="programme.id", index=True, ondelete="RESTRICT")
     offer_id: int = Field(foreign_key="offer.id", ondelete="RESTRICT")
+    # Seats bought for an organisation: paid, they go to its seat pool instead of enrolling the buyer.
+    quantity: int = 1
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True,
+                                        ondelete="RESTRICT")
     code_id: int | None = Field(default=None, foreign_key="discount_code.id", ondelete="SET NULL")
     code_text: str | None = Field(default=None, max_length=60)
     kind: str = Field(max_length=20)  # the offer's kind: full | instalments
