@@ -23,6 +23,8 @@ from api.assessments import review_router as assessments_review_router
 from api.assessments import router as assessments_router
 from api.catalog import pages as catalog_pages
 from api.catalog import router as catalog_router
+from api.certificates import bulk_pages as certificates_bulk_pages
+from api.certificates import bulk_router as certificates_bulk_router
 from api.certificates import pages as certificates_pages
 from api.certificates import router as certificates_router
 from api.certificates import verified_pages
@@ -54,7 +56,8 @@ from api.payments import pages as payments_pages
 from api.payments import router as payments_router
 
 API_ROUTERS = [accounts_router.router, catalog_router.router, halloffame_router.router, learning_router.router,
-               certificates_router.router, payments_router.router, payments_router.webhooks, assessments_router.router,
+               certificates_router.router, certificates_bulk_router.router, payments_router.router,
+               payments_router.webhooks, assessments_router.router,
                assessments_review_router.router, cohorts_router.router]
 PAGE_ROUTERS = [catalog_pages.router, accounts_pages.router, accounts_pages.login_router,
                 accounts_sso_pages.router, accounts_sso_pages.bare_router,
@@ -63,7 +66,9 @@ PAGE_ROUTERS = [catalog_pages.router, accounts_pages.router, accounts_pages.logi
                 assessments_pages.router, assessments_coach_pages.router, assessments_admin_pages.router,
                 assessments_review_pages.router,
                 learning_pages.router,
-                learning_admin_pages.router, certificates_pages.router, payments_pages.router,
+                # before certificates' own: /verify/bulk is not a certificate's /verify/{slug}
+                learning_admin_pages.router, certificates_bulk_pages.router, certificates_pages.router,
+                payments_pages.router,
                 payments_admin_pages.router, outbox_pages.router, cohorts_pages.router, cohorts_admin_pages.router]
 
 

@@ -3,14 +3,12 @@ issuer's DID document. Lookups are rate-limited; unknown and private give the sa
 
 from __future__ import annotations
 
-import json
-
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.catalog.models import Programme
-from api.certificates import answers, service, signing, stored, verified_pages
+from api.certificates import answers, bulk, service, signing, stored, verified_pages
 from api.certificates.schemas import CheckPublic, VerificationPublic
 from api.core import ratelimit
 from api.core.config import get_settings
@@ -105,19 +103,14 @@ async def verify_upload(request: Request, session: SessionDep):
 
 def _verify_upload(request: Request, session, body: bytes) -> JSONResponse:
     limit_lookups(request, session)
-    try:
-        doc = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        doc = body.decode("utf-8", "replace")  # the verifier explains what it is (e.g. a JWT) or why not
-    result = signing.verify(session, doc)
+    presented = bulk.verify_presented(session, body)
+    result = presented.result
     out = VerificationPublic(verified=result.verified, checked_at=utcnow(),
                              checks=[CheckPublic(name=c.name, status=c.status, reason=c.reason) for c in result.checks])
-    if isinstance(doc, dict) and isinstance(doc.get("id"), str):
-        slug = doc["id"].rsplit("/", 1)[-1]
-        cert = service.find_by_slug(session, slug)
-        if cert is not None and cert.credential.get("id") == doc["id"]:
-            out.status, out.status_reason = service.effective_status(cert), cert.status_reason
-            out.verified = out.verified and out.status == "valid"
+    if presented.cert is not None:
+        cert = presented.cert
+        out.status, out.status_reason = service.effective_status(cert), cert.status_reason
+        out.verified = out.verified and out.status == "valid"
     return JSONResponse(out.model_dump(mode="json"), headers=NO_STORE)
 
 

@@ -343,14 +343,35 @@ def by_slug(session: Session, slug: str) -> Certificate:
     return cert
 
 
+def programme_codes(session: Session) -> list[str]:
+    return list(session.exec(select(Programme.code)).all())
+
+
+def surname_matches(cert: Certificate, surname: str) -> bool:
+    """The rule /verify applies: accents and case forgiven, and the whole name typed in the surname
+    field counts by its last word."""
+    return bool(surname.strip()) and _fold(surname_of(cert.holder_name)) == _fold(surname_of(surname))
+
+
 def by_number_and_surname(session: Session, number: str, surname: str) -> Certificate:
     """The same 404 for an unknown number and a wrong surname, so neither can be probed alone."""
-    codes = list(session.exec(select(Programme.code)).all())
+    codes = programme_codes(session)
     cert = session.exec(select(Certificate).where(Certificate.number == normalise_number(number, codes))).first()
-    # The whole name typed in the surname field: its last word is the surname.
-    if cert is None or not surname.strip() or _fold(surname_of(cert.holder_name)) != _fold(surname_of(surname)):
+    if cert is None or not surname_matches(cert, surname):
         raise NotFound("No certificate matches. Check the address or the number and surname.", code="no_certificate")
     return cert
+
+
+def by_numbers(session: Session, numbers: list[str], chunk: int = 500) -> dict[str, Certificate]:
+    """Certificates by their (normalised) numbers, read `chunk` at a time: the callers bound the list
+    (bulk verification checks at most CADRE_BULK_MAX_ROWS), and no IN (...) grows past `chunk`."""
+    found: dict[str, Certificate] = {}
+    distinct = list(dict.fromkeys(n for n in numbers if n))
+    for i in range(0, len(distinct), chunk):
+        part = distinct[i:i + chunk]
+        for cert in session.exec(select(Certificate).where(col(Certificate.number).in_(part))):
+            found[cert.number] = cert
+    return found
 
 
 def mine(session: Session, user: User) -> list[tuple[Certificate, Programme]]:

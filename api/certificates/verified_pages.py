@@ -30,7 +30,7 @@ log = logging.getLogger("cadre.certificates")
 
 MAX_KEPT = 20_000
 PAGE_MOMENT = answers.PAGE_MOMENT
-PATHS = re.compile(r"/verify/([A-Za-z0-9_-]{1,40})|/api/v1/credentials/([A-Za-z0-9_-]{1,40})/verification")
+PATHS = re.compile(r"/verify/(?!bulk$)([A-Za-z0-9_-]{1,40})|/api/v1/credentials/([A-Za-z0-9_-]{1,40})/verification")
 _PERSONAL_COOKIES = (b"cadre_session=", b"cadre_flash=")
 DID_PATH = "/.well-known/did.json"
 # (kind, slug) -> (key, before, after, fmt)

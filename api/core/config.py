@@ -90,6 +90,11 @@ class Settings(BaseSettings):
     redis_url: str = ""
     redis_prefix: str = "cadre:"  # every key Cadre writes starts with this
     lookups_per_minute: int = 60  # certificate look-ups per address (verify pages and the credentials API)
+    # Bulk verification (api/certificates/bulk.py): the most rows one upload or API call checks, and the
+    # rows (or credential files) an account or an API key may check per hour, counted like look-ups.
+    bulk_max_rows: int = 1000
+    bulk_rows_per_hour: int = 5000
+    api_key_requests_per_minute: int = 120  # requests per API key (api/organisations/apikeys.py)
     # Anonymous public pages (home, catalogue, programme pages, hall of fame, /api/v1/programmes) are
     # rendered once per content version; each process re-reads the version at most this often, so a
     # `cadre content sync` run elsewhere shows within this many seconds (at once in the same process).

@@ -23,11 +23,11 @@ class MemoryCounters:
         self.lock = threading.Lock()
         self.counts: dict[tuple[str, int], int] = {}
 
-    def incr(self, bucket: str, start: int, window: int) -> tuple[int, int]:
+    def incr(self, bucket: str, start: int, window: int, amount: int = 1) -> tuple[int, int]:
         with self.lock:
             if len(self.counts) > MAX_BUCKETS:
                 self.counts = {k: v for k, v in self.counts.items() if k[1] >= start - window}
-            count = self.counts.get((bucket, start), 0) + 1
+            count = self.counts.get((bucket, start), 0) + amount
             self.counts[(bucket, start)] = count
             return count, self.counts.get((bucket, start - window), 0)
 
@@ -46,29 +46,30 @@ def redis_client(url: str):
     return redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
 
 
-def _redis_incr(url: str, prefix: str, bucket: str, start: int, window: int) -> tuple[int, int]:
+def _redis_incr(url: str, prefix: str, bucket: str, start: int, window: int, amount: int = 1) -> tuple[int, int]:
     key = f"{prefix}rl:{bucket}:"
     pipe = redis_client(url).pipeline(transaction=False)
-    pipe.incr(key + str(start))
+    pipe.incr(key + str(start), amount)
     pipe.expire(key + str(start), 2 * window + 1)
     pipe.get(key + str(start - window))
     count, _, previous = pipe.execute()
     return int(count), int(previous or 0)
 
 
-def count(bucket: str, window_seconds: int, now: float | None = None) -> tuple[float, int]:
-    """Count one use of `bucket`; return the uses in the last `window_seconds` and the seconds until
-    the current window ends."""
+def count(bucket: str, window_seconds: int, now: float | None = None, amount: int = 1) -> tuple[float, int]:
+    """Count `amount` uses of `bucket` (one by default); return the uses in the last `window_seconds`
+    and the seconds until the current window ends."""
     now = time.time() if now is None else now
     start = int(now) // window_seconds * window_seconds
     settings = get_settings()
     if settings.redis_url:
         try:
-            current, previous = _redis_incr(settings.redis_url, settings.redis_prefix, bucket, start, window_seconds)
+            current, previous = _redis_incr(settings.redis_url, settings.redis_prefix, bucket, start, window_seconds,
+                                            amount)
         except Exception as exc:  # redis.RedisError, OSError: count here meanwhile
             log.warning("redis unavailable for rate limits; counting in this process", extra={"error": str(exc)})
-            current, previous = MEMORY.incr(bucket, start, window_seconds)
+            current, previous = MEMORY.incr(bucket, start, window_seconds, amount)
     else:
-        current, previous = MEMORY.incr(bucket, start, window_seconds)
+        current, previous = MEMORY.incr(bucket, start, window_seconds, amount)
     elapsed = now - start
     return current + previous * (1 - elapsed / window_seconds), start + window_seconds - int(now)
