@@ -14,6 +14,7 @@ from api.accounts.models import Role
 from api.catalog import service as catalog_service
 from api.catalog.models import Programme
 from api.certificates import answers, pdf, service, stored, verified_pages
+from api.certificates.achievements import achievement_of
 from api.certificates.models import RenewalRequest
 from api.certificates.router import NO_STORE, limit_lookups
 from api.core import pagination
@@ -80,7 +81,7 @@ def certificate_detail(request: Request, slug: str, user: CurrentUser, session: 
 
 def _detail(request: Request, session, cert, status_code: int = 200, errors: dict | None = None,
             evidence: str = ""):
-    programme = session.get(Programme, cert.programme_id)
+    programme = achievement_of(session, cert)
     url = service.verify_url(cert)
     pending = service.pending_renewal_for(session, cert)
     return render(request, "certificates/detail.html", status_code, cert=cert, programme=programme,
@@ -93,7 +94,7 @@ def _detail(request: Request, session, cert, status_code: int = 200, errors: dic
 @router.get("/certificates/{slug}/certificate.pdf")
 def certificate_pdf(slug: str, user: CurrentUser, session: SessionDep):
     cert = _own(session, slug, user)
-    programme = session.get(Programme, cert.programme_id)
+    programme = achievement_of(session, cert)
     body = pdf.render(cert, programme, service.verify_url(cert), get_settings().issuer_name)
     return Response(body, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{cert.number}.pdf"', "Cache-Control": "no-store"})
@@ -153,14 +154,14 @@ def verify_page(request: Request, slug: str, session: SessionDep):
         cert = service.by_slug(session, slug)
     except (NotFound, TooManyRequests) as exc:
         return respond(request, exc)  # returned, not raised: the look-up must still count
-    programme = session.get(Programme, cert.programme_id)
+    programme = achievement_of(session, cert)
     response, checked_at = verify_response(request, session, cert, programme, utcnow())
     if verified_pages.anonymous(request.scope) and "set-cookie" not in response.headers:
         verified_pages.keep(session, answers.PAGE, cert, programme, response.body, checked_at, answers.PAGE_MOMENT)
     return response
 
 
-def verify_response(request: Request, session, cert, programme: Programme, checked_at):
+def verify_response(request: Request, session, cert, programme, checked_at):
     """The verify page as `request`'s viewer sees it now (also rendered at issue: answers.prepare)."""
     status = service.effective_status(cert, checked_at)
     checks = None if cert.is_private else stored.check(session, cert, checked_at)
