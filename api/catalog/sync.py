@@ -27,7 +27,7 @@ from api.catalog.models import (
 )
 from api.core import markdown, pagecache
 from api.core.db import utcnow
-from api.halloffame.models import Award, AwardWinner
+from api.halloffame.models import Award, AwardWinner, WinnerSource
 
 T = TypeVar("T", bound=SQLModel)
 
@@ -219,7 +219,9 @@ def _sync_awards(session: Session, up: _Upserter, catalogue: Catalogue) -> None:
         row = up.put(Award, awards, a.slug, {"slug": a.slug, "title": a.title, "description": a.description,
                                              "first_awarded": a.first_awarded}, a.slug)
         winners = {(w.year, w.name): w for w in session.exec(
-            select(AwardWinner).where(AwardWinner.award_id == row.id)).all()}
+            # Only the winners written in content: an admin's and a cycle's are not the files' to retire.
+            select(AwardWinner).where(AwardWinner.award_id == row.id,
+                                      AwardWinner.source == WinnerSource.content.value)).all()}
         for w in a.winners:
             up.put(AwardWinner, winners, (w.year, w.name), {"award_id": row.id, **w.model_dump()},
                    f"{a.slug}/{w.year}/{w.name}")

@@ -31,12 +31,20 @@ class StatusPurpose(StrEnum):
     suspension = "suspension"
 
 
+class AchievementKind(StrEnum):
+    accreditation = "accreditation"  # a programme passed (programme_id set)
+    award = "award"  # an award won (api/awards: programme_id None, achievement_name set)
+
+
 class Certificate(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(max_length=40, unique=True)  # random, in the verify URL
     number: str = Field(max_length=40, unique=True)  # e.g. ACXP-7KQ2-M9XD-4HTP, random
     user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
-    programme_id: int = Field(foreign_key="programme.id", index=True)
+    programme_id: int | None = Field(default=None, foreign_key="programme.id", index=True)
+    kind: str = Field(default=AchievementKind.accreditation.value, max_length=20,
+                      sa_column_kwargs={"server_default": AchievementKind.accreditation.value})
+    achievement_name: str | None = Field(default=None, max_length=200)  # an award's "Change Architect of the Year 2027"
     enrolment_id: int | None = Field(default=None, foreign_key="enrolment.id", ondelete="SET NULL")
     holder_name: str = Field(max_length=200)  # as the learner confirmed it
     holder_email_hash: str = Field(max_length=100)

@@ -1,0 +1,145 @@
+"""Races on PostgreSQL, with real concurrent sessions committing for real: the same person nominated
+by several peers at once is one nominee with the right count; two admins moving a cycle at once get
+one move and one 409."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
+
+from api.accounts import service as accounts_service
+from api.accounts.models import User, UserRole
+from api.accounts.schemas import UserCreate
+from api.awards import nominations, service, states
+from api.awards.models import AwardCycle, CycleAudit, CycleState, Nomination, Nominee
+from api.core.config import get_settings
+from api.core.errors import CadreError
+from api.outbox.models import OutboxMessage
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def pg(engine):
+    if get_settings().is_sqlite:
+        pytest.skip("concurrent writers are proved on PostgreSQL: set CADRE_TEST_DATABASE_URL")
+    made: dict[str, list] = {"users": [], "cycles": []}
+    yield engine, made
+    with Session(engine) as s:
+        if made["cycles"]:
+            s.exec(delete(AwardCycle).where(col(AwardCycle.id).in_(made["cycles"])))
+        if made["users"]:
+            s.exec(delete(UserRole).where(col(UserRole.user_id).in_(made["users"])))
+            s.exec(delete(User).where(col(User.id).in_(made["users"])))
+        s.commit()
+
+
+def _users(engine, made, n):
+    tag = uuid.uuid4().hex[:8]
+    with Session(engine) as s:
+        users = [accounts_service.create_user(s, UserCreate(email=f"peer-{tag}-{i}@example.com", full_name=f"Peer {i}",
+                                                            password="correct-horse-battery"), verified=True)
+                 for i in range(n)]
+        s.commit()
+        ids = [u.id for u in users]
+    made["users"] += ids
+    return ids
+
+
+def _cycle(engine, made, state=CycleState.nominations_open):
+    with Session(engine) as s:
+        award = service.award_by_slug(s, "change-architect-of-the-year")
+        cycle = service.create_cycle(s, award, 2100 + len(made["cycles"]) + int(uuid.uuid4().int % 90), None)
+        while cycle.state != state:
+            states.transition(s, cycle, states.next_state(cycle.state), None)
+        s.commit()
+        made["cycles"].append(cycle.id)
+        return cycle.id
+
+
+def _in_threads(n, work):
+    barrier = threading.Barrier(n)
+
+    def run(i):
+        barrier.wait()
+        return work(i)
+
+    with ThreadPoolExecutor(n) as pool:
+        return list(pool.map(run, range(n)))
+
+
+def test_concurrent_nominations_of_one_person_make_one_nominee(pg):
+    engine, made = pg
+    cycle_id = _cycle(engine, made)
+    peers = _users(engine, made, 6)
+    email = f"Star-{uuid.uuid4().hex[:6]}@Example.org"
+
+    def work(i):
+        with Session(engine) as s:
+            cycle = s.get(AwardCycle, cycle_id)
+            user = s.get(User, peers[i])
+            try:
+                _, _, created = nominations.nominate(s, cycle, user, nominations.NominationIn(
+                    name="Star Person", email=email if i % 2 else email.lower(), statement=f"Statement {i}"))
+                s.commit()
+                return "new" if created else "merged"
+            except CadreError as exc:
+                s.rollback()
+                return exc.code
+
+    results = _in_threads(6, work)
+    assert sorted(results) == ["merged"] * 5 + ["new"]
+    with Session(engine) as s:
+        [nominee] = s.exec(select(Nominee).where(Nominee.cycle_id == cycle_id)).all()
+        assert nominee.nomination_count == 6
+        assert len(s.exec(select(Nomination).where(Nomination.nominee_id == nominee.id)).all()) == 6
+        invites = s.exec(select(OutboxMessage).where(
+            OutboxMessage.dedupe_key == f"email:award-invite:{nominee.public_id}")).all()
+        assert len(invites) == 1
+
+
+def test_two_concurrent_nominations_count_two(pg):
+    engine, made = pg
+    cycle_id = _cycle(engine, made)
+    peers = _users(engine, made, 2)
+    email = f"pair-{uuid.uuid4().hex[:6]}@example.org"
+
+    def work(i):
+        with Session(engine) as s:
+            nominations.nominate(s, s.get(AwardCycle, cycle_id), s.get(User, peers[i]),
+                                 nominations.NominationIn(name="Pair", email=email, statement="Did it."))
+            s.commit()
+
+    _in_threads(2, work)
+    with Session(engine) as s:
+        [nominee] = s.exec(select(Nominee).where(Nominee.cycle_id == cycle_id)).all()
+        assert nominee.nomination_count == 2
+
+
+def test_two_admins_moving_a_cycle_at_once_one_wins(pg):
+    engine, made = pg
+    cycle_id = _cycle(engine, made, CycleState.sifting)
+
+    def work(i):
+        with Session(engine) as s:
+            cycle = s.get(AwardCycle, cycle_id)
+            try:
+                states.transition(s, cycle, CycleState.shortlisting, None, reason=f"admin {i}")
+                s.commit()
+                return 200
+            except CadreError as exc:
+                s.rollback()
+                return exc.status_code
+
+    assert sorted(_in_threads(4, work)) == [200, 409, 409, 409]
+    with Session(engine) as s:
+        cycle = s.get(AwardCycle, cycle_id)
+        assert cycle.state == CycleState.shortlisting
+        moves = s.exec(select(CycleAudit).where(CycleAudit.cycle_id == cycle_id,
+                                                CycleAudit.to_state == CycleState.shortlisting.value)).all()
+        assert len(moves) == 1
