@@ -6,6 +6,7 @@ from api.accounts import models as accounts_models
 from api.assessments import models as assessments_models
 from api.assessments import review_models as assessments_review_models
 from api.awards import models as awards_models
+from api.awards.judging import models as judging_models
 from api.catalog import models as catalog_models
 from api.certificates import models as certificates_models
 from api.cohorts import models as cohorts_models
@@ -21,5 +22,5 @@ metadata = SQLModel.metadata
 __all__ = [
     "metadata", "accounts_models", "catalog_models", "halloffame_models", "learning_models", "certificates_models",
     "ratelimit_models", "pagecache_models", "payments_models", "outbox_models", "assessments_models",
-    "assessments_review_models", "cohorts_models", "awards_models",
+    "assessments_review_models", "cohorts_models", "awards_models", "judging_models",
 ]
