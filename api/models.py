@@ -6,6 +6,7 @@ from api.accounts import models as accounts_models
 from api.assessments import models as assessments_models
 from api.assessments import review_models as assessments_review_models
 from api.awards import models as awards_models
+from api.awards.judging import models as judging_models
 from api.catalog import models as catalog_models
 from api.certificates import answers as certificates_answers
 from api.certificates import models as certificates_models
@@ -24,5 +25,5 @@ __all__ = [
     "metadata", "accounts_models", "catalog_models", "halloffame_models", "learning_models", "certificates_models",
     "ratelimit_models", "pagecache_models", "payments_models", "outbox_models", "assessments_models",
     "assessments_review_models", "cohorts_models", "certificates_answers", "organisations_models",
-    "awards_models",
+    "awards_models", "judging_models",
 ]

@@ -45,21 +45,28 @@ def _event(row: CohortSession, cohort: Cohort, programme: Programme, base: str) 
     return event
 
 
-def build(session: Session, rows: list[tuple[CohortSession, Cohort]], name: str) -> bytes:
-    base = get_settings().base_url.rstrip("/")
+def calendar_file(name: str, events: list[Event], years: list[int]) -> bytes:
+    """A calendar of `events` with the VTIMEZONEs they need for `years` (also used by award interviews)."""
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", name)
-    programmes: dict[int, Programme] = {}
-    for row, cohort in rows:
-        programme = programmes.setdefault(cohort.programme_id, session.get(Programme, cohort.programme_id))
-        cal.add_component(_event(row, cohort, programme, base))
-    if rows:
-        years = [r.local_date.year for r, _ in rows]
+    for event in events:
+        cal.add_component(event)
+    if years:
         cal.add_missing_timezones(first_date=date(min(years), 1, 1), last_date=date(max(years) + 1, 1, 1))
     return cal.to_ical()
+
+
+def build(session: Session, rows: list[tuple[CohortSession, Cohort]], name: str) -> bytes:
+    base = get_settings().base_url.rstrip("/")
+    programmes: dict[int, Programme] = {}
+    events = []
+    for row, cohort in rows:
+        programme = programmes.setdefault(cohort.programme_id, session.get(Programme, cohort.programme_id))
+        events.append(_event(row, cohort, programme, base))
+    return calendar_file(name, events, [r.local_date.year for r, _ in rows])
 
 
 def session_ics(session: Session, row: CohortSession, cohort: Cohort) -> bytes:
