@@ -12,7 +12,6 @@ from api.accounts import service as accounts_service
 from api.accounts.deps import AdminUser, CurrentUser, optional_user
 from api.accounts.models import Role
 from api.catalog import service as catalog_service
-from api.catalog.models import Programme
 from api.certificates import answers, pdf, service, stored, verified_pages
 from api.certificates.achievements import achievement_of
 from api.certificates.models import RenewalRequest
