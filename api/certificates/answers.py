@@ -81,7 +81,8 @@ def key_text(status: str, reason: str | None, changed_at: datetime | None, priva
         expires_at = expires_at.replace(tzinfo=UTC)
     expired = expires_at is not None and expires_at <= now
     return repr((status, reason, changed_at.isoformat() if changed_at else None, bool(private), superseded_by,
-                 expired, tuple(programme), _keys_digest(signing._keys_stamp()), render_stamp())).encode()
+                 expires_at.astimezone(UTC).isoformat() if expires_at else None, expired, tuple(programme),
+                 _keys_digest(signing._keys_stamp()), render_stamp())).encode()
 
 
 def key_of(cert, programme, now: datetime) -> bytes:

@@ -13,7 +13,7 @@ The formula (one place, `summarise`):
   them say what is still needed (`Progress.external`, filled by requirements.external_needs), and that
   keeps the programme from completing (see completion.py).
 
-A fixed number of queries for any number of programmes, modules and lessons: `load` runs five, plus
+A fixed number of queries for any number of programmes, modules and lessons: `load` runs three, plus
 one per other requirement kind in the rules (never per programme).
 """
 
@@ -24,10 +24,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import and_, func, literal
 from sqlmodel import Session, col, select
 
 from api.catalog.models import KnowledgeCheck, Lesson, Module, Programme
+from api.core.db import UTCDateTime
 from api.learning import requirements
 from api.learning.models import KnowledgeCheckAttempt, LessonCompletion
 
@@ -176,38 +177,33 @@ def load(session: Session, user_id: int | None, programmes: list[Programme]) -> 
         modules[m.id] = mp
         result[m.programme_id].modules.append(mp)
 
-    done_lessons: dict[int, datetime] = {}
-    passed_checks: dict[int, datetime] = {}
+    # Only the columns an outline needs (lesson bodies and quiz answers stay in the database), each item
+    # with the learner's completion or first pass beside it: one query for lessons, one for checks.
+    lesson_q = select(Lesson.id, Lesson.module_id, Lesson.slug, Lesson.title, Lesson.position, Lesson.minutes)
+    check_q = select(KnowledgeCheck.id, KnowledgeCheck.module_id, KnowledgeCheck.slug, KnowledgeCheck.title,
+                     KnowledgeCheck.position)
     if user_id is not None:
-        done_lessons = dict(session.exec(
-            select(LessonCompletion.lesson_id, LessonCompletion.completed_at)
-            .join(Lesson, col(Lesson.id) == col(LessonCompletion.lesson_id))
-            .where(LessonCompletion.user_id == user_id, col(Lesson.programme_id).in_(ids))).all())
-        passed_checks = dict(session.exec(
-            select(KnowledgeCheckAttempt.check_id, func.min(KnowledgeCheckAttempt.created_at))
-            .join(KnowledgeCheck, col(KnowledgeCheck.id) == col(KnowledgeCheckAttempt.check_id))
-            .where(KnowledgeCheckAttempt.user_id == user_id, col(KnowledgeCheckAttempt.passed).is_(True),
-                   col(KnowledgeCheck.programme_id).in_(ids))
-            .group_by(col(KnowledgeCheckAttempt.check_id))).all())
-
-    # Only the columns an outline needs: lesson bodies and quiz answers stay in the database.
-    lessons = session.exec(select(Lesson.id, Lesson.module_id, Lesson.slug, Lesson.title, Lesson.position,
-                                  Lesson.minutes)
-                           .where(col(Lesson.programme_id).in_(ids), col(Lesson.retired_at).is_(None))).all()
-    checks = session.exec(select(KnowledgeCheck.id, KnowledgeCheck.module_id, KnowledgeCheck.slug,
-                                 KnowledgeCheck.title, KnowledgeCheck.position)
-                          .where(col(KnowledgeCheck.programme_id).in_(ids),
-                                 col(KnowledgeCheck.retired_at).is_(None))).all()
-    for lid, mid, slug, title, position, minutes in lessons:
+        lesson_q = lesson_q.add_columns(LessonCompletion.completed_at).outerjoin(
+            LessonCompletion, and_(col(LessonCompletion.lesson_id) == col(Lesson.id),
+                                   col(LessonCompletion.user_id) == user_id))
+        passed = (select(KnowledgeCheckAttempt.check_id, func.min(KnowledgeCheckAttempt.created_at).label("at"))
+                  .where(KnowledgeCheckAttempt.user_id == user_id, col(KnowledgeCheckAttempt.passed).is_(True))
+                  .group_by(col(KnowledgeCheckAttempt.check_id)).subquery())
+        check_q = check_q.add_columns(passed.c.at).outerjoin(passed, passed.c.check_id == col(KnowledgeCheck.id))
+    else:
+        lesson_q = lesson_q.add_columns(literal(None, UTCDateTime))
+        check_q = check_q.add_columns(literal(None, UTCDateTime))
+    lessons = session.exec(lesson_q.where(col(Lesson.programme_id).in_(ids), col(Lesson.retired_at).is_(None))).all()
+    checks = session.exec(check_q.where(col(KnowledgeCheck.programme_id).in_(ids),
+                                        col(KnowledgeCheck.retired_at).is_(None))).all()
+    for lid, mid, slug, title, position, minutes, done_at in lessons:
         if mid in modules:
             counted = modules[mid].rule.get("lessons") == "all"
-            modules[mid].items.append(Item(LESSON, lid, slug, title, mid, position, minutes, counted,
-                                           done_lessons.get(lid)))
-    for cid, mid, slug, title, position in checks:
+            modules[mid].items.append(Item(LESSON, lid, slug, title, mid, position, minutes, counted, done_at))
+    for cid, mid, slug, title, position, passed_at in checks:
         if mid in modules:
             counted = modules[mid].rule.get("knowledge_checks") == "all"
-            modules[mid].items.append(Item(CHECK, cid, slug, title, mid, position, None, counted,
-                                           passed_checks.get(cid)))
+            modules[mid].items.append(Item(CHECK, cid, slug, title, mid, position, None, counted, passed_at))
     for mp in modules.values():
         mp.items.sort(key=lambda i: (i.position, i.kind, i.slug))
     if user_id is not None:

@@ -4,7 +4,7 @@ the files shipped beside it. Only enrolled learners with current access get any 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,8 @@ from api.core.errors import NotFound
 from api.learning import completion, progress
 from api.learning import service as enrolment_service
 from api.learning.models import Enrolment, LessonCompletion
+
+SEEN_EVERY = timedelta(minutes=1)
 
 
 def get_lesson(session: Session, programme: Programme, slug: str) -> Lesson:
@@ -95,10 +97,15 @@ def open_lesson(session: Session, user: User, programme_slug: str, lesson_slug: 
     if item is None:  # its module was retired
         raise NotFound(f"{programme.display_title} has no lesson at this address.", code="lesson_not_found")
     previous, nxt = prog.neighbours(item)
-    enrolment.last_lesson_id = lesson.id
-    enrolment.last_seen_at = utcnow()
-    session.add(enrolment)
-    session.flush()
+    now = utcnow()
+    # Written when it changes, or once a minute for the same lesson (the dashboard orders programmes by
+    # when they were last looked at): not a database write on every view.
+    if (enrolment.last_lesson_id != lesson.id or enrolment.last_seen_at is None
+            or now - enrolment.last_seen_at >= SEEN_EVERY):
+        enrolment.last_lesson_id = lesson.id
+        enrolment.last_seen_at = now
+        session.add(enrolment)
+        session.flush()
     return LessonView(programme, lesson, enrolment, prog, item, previous, nxt)
 
 
