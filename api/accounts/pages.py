@@ -174,7 +174,10 @@ def reset(request: Request, session: SessionDep, token: str = Form(""), new_pass
     try:
         service.reset_password(session, PasswordReset(token=token, new_password=new_password).token, new_password)
     except ValidationError as exc:
-        return render(request, "accounts/reset.html", 422, token=token, errors=form_errors(exc))
+        errors = form_errors(exc, ("token", "new_password"))
+        if "token" in errors:  # the link, not something the person typed
+            errors["token"] = "This reset link is not complete: it may have been cut short when copied."  # noqa: S105
+        return render(request, "accounts/reset.html", 422, token=token, errors=errors)
     except CadreError as exc:
         return render(request, "accounts/reset.html", exc.status_code, token=token, errors={"token": exc.message})
     return redirect("/login", "Password changed. Log in with your new password.")
