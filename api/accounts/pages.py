@@ -65,6 +65,7 @@ def login_form(request: Request, status: int = 200, **ctx):
     """The log-in page, with its single sign-on choices (accounts/_sso_login.html)."""
     ctx.setdefault("values", {})
     ctx.setdefault("error", None)
+    ctx.setdefault("errors", {})
     ctx.setdefault("sso_rule", None)
     return render(request, "accounts/login.html", status, sso_providers=sso.listed_providers(),
                   sso_enabled=bool(sso.providers()), **ctx)
@@ -90,6 +91,10 @@ def _sso_required(session, email: str, next: str, request: Request):
 @login_router.post("/login")
 def login(request: Request, session: SessionDep, email: str = Form(""), password: str = Form(""),
           next: str = Form("")):
+    missing = {k: v for k, v in (("email", "" if email.strip() else "Enter your email address."),
+                                 ("password", "" if password else "Enter your password.")) if v}
+    if missing:  # nothing to check yet: say which field is empty, beside it
+        return login_form(request, 422, values={"email": email}, errors=missing, next=safe_next(next))
     try:
         user = service.authenticate(session, email, password, client_ip(request))
     except CadreError as exc:
@@ -97,7 +102,7 @@ def login(request: Request, session: SessionDep, email: str = Form(""), password
         offer = rule if rule and rule.offered else None  # a bound, optional provider is offered beside the error
         return _sso_required(session, email, next, request) or login_form(
             request, exc.status_code, values={"email": email}, error=exc.message, next=safe_next(next),
-            sso_rule=offer)
+            sso_rule=offer, errors={"email": exc.message})
     refused = _sso_required(session, email, next, request)
     if refused is not None:
         return refused
@@ -146,14 +151,17 @@ def verify_email(request: Request, session: SessionDep, token: str = Form("")):
 
 @router.get("/forgot-password")
 def forgot_page(request: Request):
-    return render(request, "accounts/forgot.html", sent=False)
+    return render(request, "accounts/forgot.html", sent=False, errors={}, email="")
 
 
 @router.post("/forgot-password")
 def forgot(request: Request, session: SessionDep, email: str = Form("")):
-    if "@" in email:
-        service.request_password_reset(session, email)
-    return render(request, "accounts/forgot.html", sent=True)
+    if "@" not in email:  # says nothing about accounts: only that this is not an address
+        return render(request, "accounts/forgot.html", 422, sent=False, email=email, errors={
+            "email": "Enter your email address." if not email.strip() else
+            "Enter an email address like name@example.com."})
+    service.request_password_reset(session, email)
+    return render(request, "accounts/forgot.html", sent=True, errors={}, email="")
 
 
 @router.get("/reset-password")
@@ -166,7 +174,10 @@ def reset(request: Request, session: SessionDep, token: str = Form(""), new_pass
     try:
         service.reset_password(session, PasswordReset(token=token, new_password=new_password).token, new_password)
     except ValidationError as exc:
-        return render(request, "accounts/reset.html", 422, token=token, errors=form_errors(exc))
+        errors = form_errors(exc, ("token", "new_password"))
+        if "token" in errors:  # the link, not something the person typed
+            errors["token"] = "This reset link is not complete: it may have been cut short when copied."  # noqa: S105
+        return render(request, "accounts/reset.html", 422, token=token, errors=errors)
     except CadreError as exc:
         return render(request, "accounts/reset.html", exc.status_code, token=token, errors={"token": exc.message})
     return redirect("/login", "Password changed. Log in with your new password.")

@@ -13,7 +13,7 @@ from api.cohorts import cancel, seats_admin, service, waitlist
 from api.core.db import SessionDep
 from api.core.errors import CadreError, Invalid
 from api.core.security import csrf_protect
-from api.core.templates import redirect, render
+from api.core.templates import ordered, redirect, render
 from api.core.timezones import all_zones
 
 router = APIRouter(dependencies=[Depends(csrf_protect), Depends(optional_user)], include_in_schema=False)
@@ -28,7 +28,7 @@ def cohorts(request: Request, session: SessionDep, admin: AdminUser, programme: 
             after: str | None = None, before: str | None = None, error: str | None = None):
     page = service.all_cohorts(session, programme_slug=programme or None, after=after, before=before)
     return render(request, "cohorts/admin_list.html", page=page, programmes=_live_programmes(session),
-                  zones=all_zones(), chosen=programme or "", error=error, form={})
+                  zones=all_zones(), chosen=programme or "", error=error, errors={}, form={})
 
 
 def _date(text: str, what: str) -> date:
@@ -47,10 +47,34 @@ def _time(text: str | None) -> time | None:
         raise Invalid("Give a time as HH:MM.", code="bad_time") from None
 
 
+COHORT_FIELDS = ("programme", "starts_on", "start_time", "time_zone", "capacity", "facilitator")
+# Which field each refusal of a new cohort is about (times that do not exist or repeat: start_time).
+COHORT_ERRORS = {"not_live": "programme", "bad_date": "starts_on", "session_in_past": "starts_on",
+                 "bad_time": "start_time", "bad_time_zone": "time_zone", "bad_capacity": "capacity",
+                 "no_such_user": "facilitator", "not_a_coach": "facilitator", "programme_not_found": "programme"}
+
+
+def _refused(request: Request, session, errors: dict[str, str], form: dict):
+    return render(request, "cohorts/admin_list.html", 422, page=service.all_cohorts(session),
+                  programmes=_live_programmes(session), zones=all_zones(), chosen="", error=None,
+                  errors=ordered(errors, COHORT_FIELDS), form=form)
+
+
 @router.post("/admin/cohorts")
 def create(request: Request, session: SessionDep, admin: AdminUser, programme: str = Form(""),
            starts_on: str = Form(""), time_zone: str = Form(""), capacity: str = Form(""),
            start_time: str = Form(""), facilitator: str = Form("")):
+    form = dict(programme=programme, starts_on=starts_on, time_zone=time_zone, capacity=capacity,
+                start_time=start_time, facilitator=facilitator)
+    errors: dict[str, str] = {}
+    if not starts_on.strip():
+        errors["starts_on"] = "Enter the first day of the cohort."
+    if not time_zone.strip():
+        errors["time_zone"] = "Enter a time zone, such as Europe/London."
+    if capacity.strip() and not capacity.strip().isdigit():
+        errors["capacity"] = "Enter the capacity as a whole number, such as 12, or leave it empty."
+    if errors:  # what can be seen without asking anything: each empty or malformed field at once
+        return _refused(request, session, errors, form)
     try:
         ids = []
         if facilitator.strip():
@@ -60,13 +84,9 @@ def create(request: Request, session: SessionDep, admin: AdminUser, programme: s
                                        time_zone=time_zone.strip(),
                                        capacity=int(capacity) if capacity.strip() else None,
                                        start_time=_time(start_time), facilitator_ids=ids)
-    except (CadreError, ValueError) as exc:
-        message = exc.message if isinstance(exc, CadreError) else "Capacity is a whole number."
-        page = service.all_cohorts(session)
-        return render(request, "cohorts/admin_list.html", 422, page=page, programmes=_live_programmes(session),
-                      zones=all_zones(), chosen="", error=message,
-                      form=dict(programme=programme, starts_on=starts_on, time_zone=time_zone, capacity=capacity,
-                                start_time=start_time, facilitator=facilitator))
+    except CadreError as exc:
+        field = COHORT_ERRORS.get(exc.code) or ("start_time" if exc.code.endswith("_time") else "starts_on")
+        return _refused(request, session, {field: exc.message}, form)
     return redirect(f"/admin/cohorts/{cohort.public_id}", f"Cohort created: {cohort.title}.")
 
 

@@ -123,6 +123,15 @@ class Settings(BaseSettings):
     stripe_webhook_tolerance_seconds: int = 300
     checkout_expiry_minutes: int = 60  # Stripe accepts 30 minutes to 24 hours
     instalment_grace_days: int = 7  # a failed instalment suspends access after this many days
+    # The seller printed on invoices and credit notes (api/payments/invoices.py). The defaults are an
+    # example for development: an invoice issued with them says it is a specimen. Prices include VAT
+    # at seller_vat_rate percent (0: no VAT line). invoice_prefix starts every number (CAD-000001) and
+    # names the seller's own numbering: change it and numbering starts again at 1 for the new seller.
+    seller_legal_name: str = "Cadre Accreditation Ltd"
+    seller_address: str = "1 Example Street; London EC1A 1AA; United Kingdom"  # lines split by ";"
+    seller_vat_number: str = "GB000000000"
+    seller_vat_rate: int = 20
+    invoice_prefix: str = "CAD"
 
     # Organisations (api/organisations): how long an invitation link works, and how many times each
     # seat bought may be taken back from a member who has not started (a pool's budget: this × seats).

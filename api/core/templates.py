@@ -120,3 +120,16 @@ def form_errors(exc, order: tuple[str, ...] = ()) -> dict[str, str]:
         errors.setdefault(field, _plain(field, err))
     rank = {name: i for i, name in enumerate(order)}
     return dict(sorted(errors.items(), key=lambda kv: rank.get(kv[0], len(rank))))
+
+
+def field_errors(exc, fields: dict[str, str], default: str) -> dict[str, str]:
+    """A business error (CadreError) as {field: message} for the form that caused it: `fields` maps the
+    error's code to the field it is about; anything else is shown beside `default` (the first field the
+    error can concern). The summary above the form links to that field (partials/forms.html)."""
+    return {fields.get(getattr(exc, "code", ""), default): exc.message}
+
+
+def ordered(errors: dict[str, str], order: tuple[str, ...]) -> dict[str, str]:
+    """Messages in the order the form lists its fields, whatever order they were found in."""
+    rank = {name: i for i, name in enumerate(order)}
+    return dict(sorted(errors.items(), key=lambda kv: rank.get(kv[0], len(rank))))

@@ -15,7 +15,7 @@ from api.core.db import SessionDep
 from api.core.errors import CadreError, Invalid
 from api.core.money import format_money
 from api.core.security import csrf_protect
-from api.core.templates import redirect, render
+from api.core.templates import field_errors, ordered, redirect, render
 from api.payments import codes, service
 from api.payments.models import OrderStatus
 
@@ -55,13 +55,20 @@ def _day(text: str, label: str) -> datetime | None:
         raise Invalid(f"{label} must be a date like 2026-12-31.", code="bad_date") from exc
 
 
-def _codes_page(request: Request, session, status: int = 200, error: str | None = None, values: dict | None = None,
+CODE_FIELDS = ("code", "kind", "value", "currency", "programmes", "valid_from", "valid_until", "max_redemptions",
+               "max_per_customer")
+# Which field each of codes.create's refusals is about.
+CODE_ERRORS = {"bad_code": "code", "code_exists": "code", "bad_discount": "value", "bad_currency": "currency",
+               "programme_not_found": "programmes", "bad_window": "valid_until", "bad_limit": "max_redemptions"}
+
+
+def _codes_page(request: Request, session, status: int = 200, errors: dict | None = None, values: dict | None = None,
                 after: str | None = None, before: str | None = None):
     programmes = session.exec(select(Programme).where(col(Programme.retired_at).is_(None))
                               .order_by(col(Programme.family), col(Programme.level))).all()
     page = codes.list_codes(session, after=after, before=before)
     return render(request, "payments/admin_codes.html", status, rows=page.rows, pager=page.links("/admin/codes"),
-                  programmes=programmes, error=error, values=values or {}, display=codes.display,
+                  programmes=programmes, errors=errors or {}, values=values or {}, display=codes.display,
                   describe=codes.describe, back=pagination.here(request) if request.method == "GET" else "/admin/codes")
 
 
@@ -79,22 +86,39 @@ def create_code(request: Request, admin: AdminUser, session: SessionDep, code: s
     values = {"code": code, "kind": kind, "value": value, "currency": currency, "programmes": programmes,
               "valid_from": valid_from, "valid_until": valid_until, "max_redemptions": max_redemptions,
               "max_per_customer": max_per_customer}
+    errors: dict[str, str] = {}
+
+    def read(name: str, parse):
+        try:
+            return parse()
+        except CadreError as exc:
+            errors.setdefault(name, exc.message)
+            return None
+
+    if not code.strip():
+        errors["code"] = "Enter the code learners will type."
+    if kind == "percent":
+        percent, amount = read("value", lambda: _int(value, "The percentage")), None
+        if percent is None and "value" not in errors:
+            errors["value"] = "Enter the percentage off, such as 50."
+    else:
+        percent, amount = None, read("value", lambda: parse_money(value))
+        if amount is None and "value" not in errors:
+            errors["value"] = "Enter the amount off, such as 100.00."
+    starts = read("valid_from", lambda: _day(valid_from, "Valid from"))
+    ends = read("valid_until", lambda: _day(valid_until, "Valid until"))
+    overall = read("max_redemptions", lambda: _int(max_redemptions, "The overall limit"))
+    each = read("max_per_customer", lambda: _int(max_per_customer, "The limit per customer"))
+    if errors:
+        return _codes_page(request, session, 422, values=values, errors=ordered(errors, CODE_FIELDS))
     try:
-        if kind == "percent":
-            percent, amount = _int(value, "The percentage"), None
-            if percent is None:
-                raise Invalid("Give the percentage off, e.g. 50.", code="bad_discount")
-        else:
-            percent, amount = None, parse_money(value)
-            if amount is None:
-                raise Invalid("Give the amount off, e.g. 100.00.", code="bad_discount")
         created = codes.create(
             session, code=code, percent_off=percent, amount_off=amount, currency=currency if amount else None,
-            programme_slugs=programmes, valid_from=_day(valid_from, "Valid from"),
-            valid_until=_day(valid_until, "Valid until"), max_redemptions=_int(max_redemptions, "The overall limit"),
-            max_per_customer=_int(max_per_customer, "The limit per customer"), created_by_id=admin.id)
+            programme_slugs=programmes, valid_from=starts, valid_until=ends, max_redemptions=overall,
+            max_per_customer=each, created_by_id=admin.id)
     except CadreError as exc:
-        return _codes_page(request, session, exc.status_code, exc.message, values)
+        return _codes_page(request, session, exc.status_code, values=values,
+                           errors=field_errors(exc, CODE_ERRORS, "code"))
     return redirect("/admin/codes", f"Code {codes.display(created)} created: {codes.describe(created)}.")
 
 

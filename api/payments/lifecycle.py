@@ -15,7 +15,7 @@ from api.core.db import utcnow
 from api.learning import service as learning_service
 from api.learning.models import EnrolmentSource, EnrolmentStatus
 from api.outbox import service as outbox
-from api.payments import codes, places, receipts
+from api.payments import codes, invoices, places, receipts
 from api.payments.models import Order, OrderStatus, Payment, PaymentStatus, RedemptionStatus, Refund
 from api.payments.providers import PaymentProvider, get_provider
 from api.payments.service import payments_of
@@ -127,6 +127,8 @@ def refund_duplicate(session: Session, order: Order, provider: PaymentProvider, 
 def send_receipt(session: Session, order: Order) -> None:
     if order.receipt_sent_at is not None:
         return
+    # Numbered last, so the seller's number sequence is locked for the shortest time.
+    invoices.invoice_for(session, order)
     receipts.queue_receipt(session, order, payments_of(session, order))
     order.receipt_sent_at = utcnow()
     _touch(session, order)
@@ -260,6 +262,7 @@ def refunded(session: Session, order: Order, payment: Payment, amount_refunded: 
         order.status_note = "Partly refunded."
     _touch(session, order)
     if payment.amount_refunded > before:
+        invoices.credit_note(session, order, payment, payment.amount_refunded - before)
         receipts.queue_refund(session, order, payment, payment.amount_refunded - before,
                               full=order.status == OrderStatus.refunded.value, held=held_otherwise(session, order))
 

@@ -127,6 +127,10 @@ class Order(SQLModel, table=True):
     paid_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     receipt_sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     status_note: str | None = Field(default=None, sa_column=Column(Text))
+    # Who the invoice is made out to, if the buyer gave it at checkout (optional; api/payments/invoices.py).
+    buyer_name: str | None = Field(default=None, max_length=200)
+    buyer_company: str | None = Field(default=None, max_length=200)
+    buyer_vat: str | None = Field(default=None, max_length=20)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -203,3 +207,60 @@ class WebhookEvent(SQLModel, table=True):
     outcome: str = Field(max_length=30)  # processed | ignored
     order_id: int | None = Field(default=None, foreign_key="order.id", index=True, ondelete="SET NULL")
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class InvoiceSeries(StrEnum):
+    invoice = "INV"
+    credit_note = "CN"
+
+
+class InvoiceSequence(SQLModel, table=True):
+    """The last number used in one seller's series. Numbers are taken under this row's lock, so they run
+    1, 2, 3... per seller and series with no gaps and no repeats, however many payments arrive at once."""
+
+    __tablename__ = "invoice_sequence"
+    __table_args__ = (UniqueConstraint("seller", "series"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    seller: str = Field(max_length=20)
+    series: str = Field(max_length=4)
+    last_number: int = 0
+
+
+# One invoice per order, given when its first money arrives and never again.
+INVOICE_SERIES = "series = 'INV'"
+
+
+class Invoice(SQLModel, table=True):
+    """A numbered document: the invoice of an order (series INV) or a credit note for money refunded on
+    it (series CN, one per refund the provider confirmed). The seller's details are copied in when the
+    number is given: an invoice says what it said when it was issued, whatever the settings become."""
+
+    __table_args__ = (
+        UniqueConstraint("seller", "series", "number"),
+        Index("uq_invoice_order", "order_id", unique=True,
+              sqlite_where=text(INVOICE_SERIES), postgresql_where=text(INVOICE_SERIES)),
+        # A credit note answers one step of a payment's refunded total: a repeated event adds none.
+        UniqueConstraint("payment_id", "refunded_total"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    seller: str = Field(max_length=20)  # the seller's invoice prefix, e.g. CAD
+    series: str = Field(max_length=4)
+    number: int
+    order_id: int = Field(foreign_key="order.id", index=True, ondelete="RESTRICT")
+    payment_id: int | None = Field(default=None, foreign_key="payment.id", ondelete="RESTRICT")
+    refunded_total: int | None = None  # credit notes: the payment's refunded total after this refund
+    amount: int  # invoice: the order's total; credit note: the amount credited
+    currency: str = Field(max_length=3)
+    vat_rate: int = 0  # percent, included in the prices
+    seller_name: str = Field(max_length=200)
+    seller_address: str = Field(sa_column=Column(Text, nullable=False))
+    seller_vat: str | None = Field(default=None, max_length=40)
+    issued_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    @property
+    def reference(self) -> str:
+        """CAD-000042 (an invoice), CAD-CN-000003 (a credit note)."""
+        middle = "" if self.series == InvoiceSeries.invoice.value else f"{self.series}-"
+        return f"{self.seller}-{middle}{self.number:06d}"

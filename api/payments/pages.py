@@ -4,7 +4,9 @@ the offline provider's checkout page, and the billing page."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
 
+from api.accounts import service as accounts_service
 from api.accounts.deps import CurrentUser, optional_user
 from api.catalog import service as catalog_service
 from api.core.db import SessionDep, utcnow
@@ -13,7 +15,7 @@ from api.core.money import format_money
 from api.core.security import csrf_protect
 from api.core.templates import redirect, render
 from api.learning.service import PrerequisiteMissing
-from api.payments import lifecycle, places, service
+from api.payments import invoice_pdf, invoices, lifecycle, places, service
 from api.payments.models import OrderStatus
 from api.payments.providers import ProviderError, get_provider
 from api.payments.providers.offline import OfflineProvider
@@ -28,7 +30,8 @@ def _blocked(request: Request, programme, exc: CadreError):
 
 
 def _checkout_page(request: Request, session, user, slug: str, offer: str | None, code: str | None,
-                   status: int = 200, error: str | None = None, cohort: str | None = None):
+                   status: int = 200, error: str | None = None, cohort: str | None = None,
+                   buyer: invoices.BuyerDetails | None = None):
     programme = catalog_service.get_by_slug(session, slug)
     try:
         service.refuse_if_cannot_buy(session, user, programme)
@@ -40,8 +43,10 @@ def _checkout_page(request: Request, session, user, slug: str, offer: str | None
     today = utcnow().date()
     schedule = [(service.add_interval(today, q.offer.interval or "month", i), amount)
                 for i, amount in enumerate(q.instalments)]
+    buyer = buyer or invoices.BuyerDetails()
     return render(request, "payments/checkout.html", status, q=q, programme=programme, offers=offers,
-                  schedule=schedule, code=code or "", error=error, **_cohort_choice(session, programme, cohort))
+                  schedule=schedule, code=code or "", error=error, buyer=buyer.values, errors=buyer.errors,
+                  **_cohort_choice(session, programme, cohort))
 
 
 def _cohort_choice(session, programme, chosen: str | None) -> dict:
@@ -75,18 +80,25 @@ def checkout_page(request: Request, slug: str, session: SessionDep, user: Curren
 
 @router.post("/checkout/{slug}")
 def checkout(request: Request, slug: str, session: SessionDep, user: CurrentUser, offer: str = Form(""),
-             code: str = Form(""), cohort: str = Form("")):
+             code: str = Form(""), cohort: str = Form(""), buyer_name: str = Form(""), buyer_company: str = Form(""),
+             buyer_vat: str = Form("")):
+    # Invoice details (optional): checked before any checkout is opened.
+    buyer = invoices.read_buyer(buyer_name, buyer_company, buyer_vat)
+    if buyer.errors:
+        return _checkout_page(request, session, user, slug, offer or None, code or None, 422,
+                              cohort=cohort or None, buyer=buyer)
     try:
         order = service.start_checkout(session, user=user, programme_slug=slug, offer_slug=offer or None,
                                        code_text=code or None, address=client_address(request),
                                        cohort=cohort or None)
+        invoices.set_buyer(session, order, buyer)
     except (service.AlreadyEnrolled, PrerequisiteMissing) as exc:
         return _blocked(request, catalog_service.get_by_slug(session, slug), exc)
     except CadreError as exc:
         if exc.status_code == 404:
             raise
         return _checkout_page(request, session, user, slug, offer or None, code or None, exc.status_code,
-                              error=exc.message, cohort=cohort or None)
+                              error=exc.message, cohort=cohort or None, buyer=buyer)
     if order.status == OrderStatus.paid.value:  # nothing to collect (a 100% code)
         return redirect(f"/learn/{slug}", "You are enrolled. A receipt is on its way.")
     return redirect(order.checkout_url)
@@ -153,3 +165,12 @@ def billing(request: Request, session: SessionDep, user: CurrentUser):
     views = service.orders_for(session, user)
     return render(request, "payments/billing.html", views=views, grace_ends=lifecycle.grace_ends,
                   money=format_money)
+
+
+@router.get("/billing/{order_id}/invoice.pdf")
+def invoice_download(order_id: str, session: SessionDep, user: CurrentUser):
+    """The order's invoice and receipt: for its buyer and administrators (404 to anyone else)."""
+    doc = invoices.document(session, order_id, user, accounts_service.roles_of(session, user))
+    return Response(invoice_pdf.render(doc), media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="invoice-{doc.invoice.reference}.pdf"',
+        "Cache-Control": "no-store"})

@@ -285,3 +285,17 @@ def test_asking_to_renew_before_the_window_opens_is_refused_with_the_date_it_ope
     # Inside the window it is taken.
     later = cert.expires_at - timedelta(days=89)
     assert service.request_renewal(db, cert, user, "Led three outside-in redesigns this year.", now=later)
+
+
+def test_thin_renewal_evidence_is_refused_beside_the_field(client, browser, db, issued, login):
+    from tests.core.test_form_messages import check
+
+    _user, _programme, cert = issued(email="thin@example.com")
+    cert.expires_at = utcnow() + timedelta(days=30)
+    db.add(cert)
+    db.commit()
+    login("thin@example.com")
+    r = browser.post_form(f"/certificates/{cert.slug}", f"/certificates/{cert.slug}/renew", evidence="Did stuff.")
+    assert r.status_code == 422
+    check(r.text, {"evidence": "at least 20 characters"})
+    assert "Did stuff." in r.text  # what was typed is kept

@@ -24,7 +24,7 @@ from api.core.db import utcnow
 from api.learning.models import Enrolment
 from api.outbox.models import DomainEvent
 from api.payments import service
-from api.payments.models import Order, Payment, Refund, WebhookEvent
+from api.payments.models import Invoice, Order, Payment, Refund, WebhookEvent
 from api.payments.providers import get_provider
 from tests.conftest import MAILBOX
 
@@ -41,7 +41,8 @@ def pg(engine):
         orders = list(s.exec(select(Order.id).where(col(Order.user_id).in_(made["users"])))) if made["users"] else []
         for table, column, ids in (
                 (Seat, Seat.cohort_id, made["cohorts"]), (WebhookEvent, WebhookEvent.order_id, orders),
-                (Refund, Refund.order_id, orders), (Payment, Payment.order_id, orders), (Order, Order.id, orders),
+                (Refund, Refund.order_id, orders), (Invoice, Invoice.order_id, orders),
+                (Payment, Payment.order_id, orders), (Order, Order.id, orders),
                 (Enrolment, Enrolment.user_id, made["users"]),
                 (CohortSession, CohortSession.cohort_id, made["cohorts"]),
                 (Cohort, Cohort.id, made["cohorts"]), (UserSession, UserSession.user_id, made["users"]),

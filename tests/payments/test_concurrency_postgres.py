@@ -22,6 +22,7 @@ from api.payments.models import (
     DiscountCode,
     DiscountCodeProgramme,
     DiscountRedemption,
+    Invoice,
     Order,
     Payment,
     WebhookEvent,
@@ -41,6 +42,7 @@ def pg(engine):
         orders = list(s.exec(select(Order.id).where(col(Order.user_id).in_(made["users"]))))
         for table, column, ids in ((WebhookEvent, WebhookEvent.order_id, orders),
                                    (DiscountRedemption, DiscountRedemption.order_id, orders),
+                                   (Invoice, Invoice.order_id, orders),
                                    (Payment, Payment.order_id, orders), (Order, Order.id, orders),
                                    (Enrolment, Enrolment.user_id, made["users"]),
                                    (UserRole, UserRole.user_id, made["users"]), (User, User.id, made["users"]),

@@ -1,0 +1,108 @@
+"""Every form walked with bad input: the message is in plain words, inside its own field's block (the
+input points at it with aria-describedby), the summary above the form links to that field, and the
+messages come in the order the form lists its fields."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from api.accounts.models import Role
+
+
+def beside(html: str, field: str) -> str:
+    """The message shown with `field`, after checking where it sits; fails if it is not there."""
+    at = html.find(f'id="f-{field}-error"')
+    assert at > 0, f"no message beside {field}"
+    block_start = html.rfind('<div class="field', 0, at)
+    block_end = html.find("</div>", at)
+    block = html[block_start:block_end]
+    assert 'class="field has-error"' in block[:40], f"{field}: its block is not marked as in error"
+    assert f'for="f-{field}"' in block, f"{field}: the message is not in the block of its label"
+    control = re.search(rf'<(input|select|textarea) id="f-{field}"[^>]*>', block)
+    assert control, f"{field}: its input is not in the block"
+    assert 'aria-invalid="true"' in control.group(0)
+    assert re.search(rf'aria-describedby="[^"]*\bf-{field}-error\b', control.group(0)), f"{field}: not described"
+    message = re.search(r'id="f-[^"]+-error">([^<]+)<', html[at - 20:]).group(1)
+    return message
+
+
+def summary_links(html: str) -> list[str]:
+    box = html.split('class="error-summary"', 1)
+    assert len(box) == 2, "no error summary"
+    return re.findall(r'<a href="#f-([a-z_]+)">', box[1].split("</div>", 1)[0])
+
+
+def check(html: str, expected: dict[str, str]) -> None:
+    """`expected`: field -> a piece of its message, in the form's order."""
+    assert summary_links(html) == list(expected), "the summary links to the fields in the form's order"
+    for field, words in expected.items():
+        assert words in beside(html, field)
+        assert f'<a href="#f-{field}">' in html
+
+
+def test_log_in_with_empty_fields_and_with_a_wrong_password(client, browser, make_user):
+    r = browser.post_form("/login", email="", password="")
+    assert r.status_code == 422
+    check(r.text, {"email": "Enter your email address.", "password": "Enter your password."})
+    user = make_user()
+    r = browser.post_form("/login", email=user.email, password="not-the-password")
+    assert r.status_code in (401, 403, 422)
+    assert summary_links(r.text) == ["email"]
+
+
+def test_forgotten_password_with_something_that_is_not_an_address(client, browser):
+    r = browser.post_form("/forgot-password", email="not-an-address")
+    assert r.status_code == 422
+    check(r.text, {"email": "Enter an email address like name@example.com."})
+    assert 'value="not-an-address"' in r.text
+
+
+def test_reset_password_too_short(client, browser):
+    token = "t" * 40
+    r = browser.post_form(f"/reset-password?token={token}", "/reset-password", token=token, new_password="short")
+    assert r.status_code == 422
+    check(r.text, {"new_password": "at least 10 characters"})
+    r = browser.post_form("/reset-password?token=cut", "/reset-password", token="cut", new_password="short")
+    assert "This reset link is not complete" in r.text and "token must be" not in r.text
+
+
+def test_checkout_vat_number(client, browser, make_user, login):
+    login(make_user().email)
+    r = browser.post_form("/checkout/acxs", offer="full", code="", buyer_vat="123")
+    assert r.status_code == 422
+    check(r.text, {"buyer_vat": "Enter the VAT number with its country code"})
+
+
+@pytest.fixture
+def admin(make_user, login):
+    user = make_user(roles={Role.admin})
+    login(user.email)
+    return user
+
+
+def test_new_discount_code_with_several_problems(client, browser, admin):
+    r = browser.post_form("/admin/codes", code="", kind="percent", value="half", currency="GBP",
+                          valid_until="31/12/2026", max_redemptions="ten", max_per_customer="1")
+    assert r.status_code == 422
+    check(r.text, {"code": "Enter the code", "value": "whole number", "valid_until": "a date like 2026-12-31",
+                   "max_redemptions": "whole number"})
+    # One the service refuses: the message goes to the field it is about.
+    r = browser.post_form("/admin/codes", code="TWOFOLD", kind="percent", value="150", currency="GBP",
+                          max_per_customer="1")
+    assert r.status_code == 422
+    check(r.text, {"value": "between 1 and 100"})
+
+
+def test_new_cohort_with_missing_and_wrong_fields(client, browser, admin):
+    r = browser.post_form("/admin/cohorts", programme="cpp", starts_on="", time_zone="", capacity="lots")
+    assert r.status_code == 422
+    check(r.text, {"starts_on": "Enter the first day", "time_zone": "Enter a time zone",
+                   "capacity": "whole number"})
+    r = browser.post_form("/admin/cohorts", programme="cpp", starts_on="2027-03-01", time_zone="Mars/Olympus")
+    assert r.status_code == 422
+    check(r.text, {"time_zone": "is not a time zone"})
+    r = browser.post_form("/admin/cohorts", programme="cpp", starts_on="2027-03-01", time_zone="Europe/London",
+                          facilitator="nobody@example.com")
+    check(r.text, {"facilitator": "There is no account for nobody@example.com"})
