@@ -12,7 +12,6 @@ Flushes, never commits.
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from api.accounts import sso
@@ -20,7 +19,7 @@ from api.accounts.models import BindingStatus, SSODomainBinding, User
 from api.core import pagination
 from api.core.db import utcnow
 from api.core.errors import Conflict, Invalid, NotFound
-from api.core.integrity import flush_unique, is_unique_violation
+from api.core.integrity import flush_unique, unique_guard
 from api.core.schemas import text_problem
 
 # Addresses anyone can get: no organisation owns these domains.
@@ -124,16 +123,12 @@ def decide(session: Session, binding_id: int, admin: User, *, approve: bool, not
         raise Invalid(f"The note {problem}.", code="bad_text")
     if not approve and not note:
         raise Invalid("Say why the request is rejected: the organisation's owner sees it.", code="note_required")
-    row.status = (BindingStatus.approved if approve else BindingStatus.rejected).value
-    row.decided_by_id, row.decided_at, row.decision_note = admin.id, utcnow(), note or None
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError as exc:
-        if not is_unique_violation(exc):
-            raise
-        raise Conflict(f"{row.domain} is already bound for another organisation.", code="domain_taken") from None
+    with unique_guard(session) as guard:  # the change is flushed in a savepoint of its own
+        row.status = (BindingStatus.approved if approve else BindingStatus.rejected).value
+        row.decided_by_id, row.decided_at, row.decision_note = admin.id, utcnow(), note or None
+        session.add(row)
+    if guard.duplicate:
+        raise Conflict(f"{row.domain} is already bound for another organisation.", code="domain_taken")
     return row
 
 
