@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 import api.models  # noqa: F401  - every table registered before anything queries
 from api.accounts import pages as accounts_pages
 from api.accounts import router as accounts_router
+from api.accounts import sso_admin_pages as accounts_sso_admin_pages
 from api.accounts import sso_pages as accounts_sso_pages
 from api.assessments import admin_pages as assessments_admin_pages
 from api.assessments import coach_pages as assessments_coach_pages
@@ -53,6 +54,7 @@ from api.learning import router as learning_router
 from api.organisations import admin_pages as organisations_admin_pages
 from api.organisations import pages as organisations_pages
 from api.organisations import router as organisations_router
+from api.organisations import settings_pages as organisations_settings_pages
 from api.outbox import pages as outbox_pages
 from api.payments import admin_pages as payments_admin_pages
 from api.payments import pages as payments_pages
@@ -63,7 +65,7 @@ API_ROUTERS = [accounts_router.router, catalog_router.router, halloffame_router.
                payments_router.webhooks, assessments_router.router,
                assessments_review_router.router, cohorts_router.router, organisations_router.router]
 PAGE_ROUTERS = [catalog_pages.router, accounts_pages.router, accounts_pages.login_router,
-                accounts_sso_pages.router, accounts_sso_pages.bare_router,
+                accounts_sso_pages.router, accounts_sso_pages.bare_router, accounts_sso_admin_pages.router,
                 halloffame_pages.router,
                 # before learning's: /learn/{slug}/assessments must not be taken for a lesson slug
                 assessments_pages.router, assessments_coach_pages.router, assessments_admin_pages.router,
@@ -73,7 +75,7 @@ PAGE_ROUTERS = [catalog_pages.router, accounts_pages.router, accounts_pages.logi
                 learning_admin_pages.router, certificates_bulk_pages.router, certificates_pages.router,
                 payments_pages.router,
                 payments_admin_pages.router, outbox_pages.router, cohorts_pages.router, cohorts_admin_pages.router,
-                organisations_pages.router, organisations_admin_pages.router]
+                organisations_settings_pages.router, organisations_pages.router, organisations_admin_pages.router]
 
 
 class CadreApp(FastAPI):

@@ -15,6 +15,7 @@ from api.core import pagecache as pagecache_models
 from api.core import ratelimit as ratelimit_models
 from api.halloffame import models as halloffame_models
 from api.learning import models as learning_models
+from api.organisations import apikey_models as organisations_apikey_models
 from api.organisations import models as organisations_models
 from api.outbox import models as outbox_models
 from api.payments import models as payments_models
@@ -25,5 +26,5 @@ __all__ = [
     "metadata", "accounts_models", "catalog_models", "halloffame_models", "learning_models", "certificates_models",
     "ratelimit_models", "pagecache_models", "payments_models", "outbox_models", "assessments_models",
     "assessments_review_models", "cohorts_models", "certificates_answers", "organisations_models",
-    "awards_models", "judging_models",
+    "organisations_apikey_models", "awards_models", "judging_models",
 ]

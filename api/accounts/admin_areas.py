@@ -45,6 +45,8 @@ ADMIN_AREAS: list[Area] = [
     # organisations
     Area("/admin/organisations", "Organisations", "Every employer organisation: its owners, members and seats; "
          "grant seats without a payment."),
+    Area("/admin/sso-domains", "Single sign-on domains", "Organisations' requests to bind their email domain to a "
+         "provider: approve or reject."),
     Area("/admin/outbox", "Outbox", "Emails and events waiting for the worker, dead letters to retry, scheduled jobs."),
 ]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, String, UniqueConstraint
+from sqlalchemy import Column, Index, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from api.core.db import UTCDateTime, utcnow
@@ -113,19 +113,39 @@ class UserIdentity(SQLModel, table=True):
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class BindingStatus(StrEnum):
+    pending = "pending"  # an organisation's owner asked; a platform admin has not decided
+    approved = "approved"  # in force: people on the domain are offered (or must use) the provider
+    rejected = "rejected"
+
+
+APPROVED_ORG_BINDING = "owner_id IS NOT NULL AND status = 'approved'"
+
+
 class SSODomainBinding(SQLModel, table=True):
     """People whose email is on `domain` are offered (or, when `required`, must use) this provider.
-    Settings bind the body's own providers; these rows are for others, managed per owner (the
-    organisation that asked for it, once organisations exist: `owner_id` is left for its id)."""
+    Settings bind the body's own providers; these rows are for organisations: an owner asks
+    (`pending`), a platform admin approves, and only approved rows count (api/accounts/sso.py rule_for).
+    A row without an owner is one an admin made directly (approved at once)."""
 
     __tablename__ = "sso_domain_binding"
-    __table_args__ = (UniqueConstraint("domain", "provider_key"),)
+    __table_args__ = (
+        UniqueConstraint("domain", "provider_key"),
+        # A domain's people belong to one organisation's single sign-on at a time.
+        Index("uq_sso_domain_binding_approved_domain", "domain", unique=True,
+              sqlite_where=text(APPROVED_ORG_BINDING), postgresql_where=text(APPROVED_ORG_BINDING)),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     provider_key: str = Field(max_length=40)
     domain: str = Field(max_length=255, index=True)  # lower-cased, without "@"
     required: bool = False
-    owner_id: int | None = Field(default=None, index=True)  # the future organisation's id
+    owner_id: int | None = Field(default=None, index=True, foreign_key="organisation.id", ondelete="CASCADE")
+    status: str = Field(default=BindingStatus.approved.value, max_length=20, index=True)
+    requested_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    decided_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decision_note: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

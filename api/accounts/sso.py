@@ -27,7 +27,16 @@ from sqlmodel import Session, col, select
 
 from api.accounts import oidc
 from api.accounts import service as accounts
-from api.accounts.models import NO_PASSWORD, Role, SSODomainBinding, SSOPendingLink, User, UserIdentity, UserRole
+from api.accounts.models import (
+    NO_PASSWORD,
+    BindingStatus,
+    Role,
+    SSODomainBinding,
+    SSOPendingLink,
+    User,
+    UserIdentity,
+    UserRole,
+)
 from api.core import email as mail
 from api.core.config import OIDCProviderSettings, get_settings
 from api.core.db import utcnow
@@ -81,7 +90,9 @@ def rule_for(session: Session, email: str) -> DomainRule:
         if domain and domain in p.domains:
             chosen[p.key] = chosen.get(p.key, False) or p.required
     if domain:
-        for row in session.exec(select(SSODomainBinding).where(SSODomainBinding.domain == domain)):
+        approved = BindingStatus.approved.value  # a request waiting for an admin binds nothing yet
+        for row in session.exec(select(SSODomainBinding).where(SSODomainBinding.domain == domain,
+                                                               SSODomainBinding.status == approved)):
             if row.provider_key in known:  # a binding to a provider no longer configured is ignored
                 chosen[row.provider_key] = chosen.get(row.provider_key, False) or row.required
     offered = [known[k] for k in chosen]
@@ -90,7 +101,8 @@ def rule_for(session: Session, email: str) -> DomainRule:
 
 def bind_domain(session: Session, provider_key: str, domain: str, *, required: bool = False,
                 owner_id: int | None = None) -> SSODomainBinding:
-    """Offer (or require) a provider to people whose email is on `domain` (for the organisations work)."""
+    """Offer (or require) a provider to people whose email is on `domain`, at once: what an admin does
+    directly. An organisation's owner asks instead, and an admin approves (api/accounts/sso_bindings.py)."""
     provider(provider_key)
     domain = domain.strip().lower().lstrip("@")
     if "." not in domain or "@" in domain or " " in domain:

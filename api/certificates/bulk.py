@@ -24,7 +24,7 @@ import zlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -88,6 +88,14 @@ class BulkResult:
     def as_json(self) -> dict[str, Any]:
         return {"checked_at": self.checked_at.isoformat().replace("+00:00", "Z"), "count": len(self.rows),
                 "counts": self.counts, "results": [asdict(r) for r in self.rows]}
+
+
+def human_date(iso: str) -> str:
+    """A result's ISO date as every page shows dates: "1 December 2026"."""
+    try:
+        return date.fromisoformat(iso).strftime("%-d %B %Y")
+    except ValueError:
+        return iso
 
 
 # --- reading what was uploaded ----------------------------------------------------------------

@@ -31,7 +31,8 @@ def _page(request: Request, status: int = 200, *, result: bulk.BulkResult | None
     from api.core.config import get_settings
 
     return render(request, "certificates/bulk.html", status, result=result, errors=errors or {}, sealed=sealed,
-                  words=bulk.STATUS_WORDS, max_rows=get_settings().bulk_max_rows, max_files=bulk.MAX_FILES)
+                  words=bulk.STATUS_WORDS, human_date=bulk.human_date, max_rows=get_settings().bulk_max_rows,
+                  max_files=bulk.MAX_FILES)
 
 
 def csv_response(result: bulk.BulkResult) -> Response:
