@@ -42,6 +42,10 @@ ADMIN_AREAS: list[Area] = [
     Area("/admin/orders", "Orders and refunds", "Every order with its payments and plan; refund in full or in part."),
     Area("/admin/codes", "Discount codes", "Create codes with caps and dates, see their uses, deactivate them."),
     Area("/admin/certificates", "Certificates", "Issue by hand, revoke, suspend, reinstate; approve renewals."),
+    # awards
+    Area("/admin/awards", "Award cycles", "Change Architect of the Year: cycles, milestones, nominations and entries, "
+         "the announcement."),
+    Area("/admin/hall-of-fame", "Hall of fame", "Past winners from the body's records, listing withdrawn, photos."),
     Area("/admin/outbox", "Outbox", "Emails and events waiting for the worker, dead letters to retry, scheduled jobs."),
 ]
 
