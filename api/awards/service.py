@@ -5,9 +5,7 @@ Flushes, never commits. Nominations and entries are in nominations.py; the annou
 
 from __future__ import annotations
 
-import re
 import secrets
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
@@ -32,6 +30,7 @@ from api.core import pagecache, timezones
 from api.core.db import utcnow
 from api.core.errors import Conflict, Invalid, NotFound
 from api.halloffame.models import Award
+from api.halloffame.service import slugify
 
 MILESTONE_WORDS: dict[str, str] = {
     MilestoneKind.nominations_open: "Nominations open",
@@ -48,11 +47,6 @@ MILESTONE_ORDER = list(MilestoneKind)
 
 def public_id() -> str:
     return secrets.token_urlsafe(12)
-
-
-def slugify(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:80] or "winner"
 
 
 # --- cycles ------------------------------------------------------------------------------------
