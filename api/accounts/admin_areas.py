@@ -47,6 +47,10 @@ ADMIN_AREAS: list[Area] = [
          "grant seats without a payment."),
     Area("/admin/sso-domains", "Single sign-on domains", "Organisations' requests to bind their email domain to a "
          "provider: approve or reject."),
+    # awards
+    Area("/admin/awards", "Award cycles", "Change Architect of the Year: cycles, milestones, nominations and entries, "
+         "the announcement."),
+    Area("/admin/hall-of-fame", "Hall of fame", "Past winners from the body's records, listing withdrawn, photos."),
     Area("/admin/outbox", "Outbox", "Emails and events waiting for the worker, dead letters to retry, scheduled jobs."),
 ]
 

@@ -5,6 +5,8 @@ announced, so nothing here can show an embargoed result. Flushes, never commits.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections import defaultdict
 from datetime import datetime
 from typing import Any
@@ -18,6 +20,16 @@ from api.core.errors import Conflict, Invalid, NotFound
 from api.halloffame.models import Award, AwardWinner, WinnerSource
 
 KIND_WORDS = {"winner": "Winner", "highly_commended": "Highly commended"}
+
+
+def slugify(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:80] or "winner"
+
+
+def winner_slug(year_: int, name: str) -> str:
+    """The hall of fame address of a winner from content or an admin: /hall-of-fame/2020/2020-roland-d-naidoo."""
+    return f"{year_}-{slugify(name)}"
 
 
 def _live_awards(session: Session) -> list[Award]:
@@ -121,8 +133,6 @@ def add_past_winner(session: Session, award: Award, *, year_: int, name: str, ro
                     organisation: str | None, country: str | None, citation: str, kind: str = "winner",
                     now: datetime | None = None) -> AwardWinner:
     """A winner of a year before Cadre ran the cycle, entered by an admin from the body's records."""
-    from api.awards.service import slugify
-
     this_year = (now or utcnow()).year
     first = award.first_awarded or 1900
     if not first <= year_ <= this_year:
@@ -138,7 +148,7 @@ def add_past_winner(session: Session, award: Award, *, year_: int, name: str, ro
     w = AwardWinner(award_id=award.id, year=year_, name=clean_name, role=_clean(role, "role"),
                     organisation=_clean(organisation, "organisation"), country=_clean(country, "country", 100),
                     citation=citation, source=WinnerSource.admin.value, kind=kind,
-                    slug=f"{year_}-{slugify(clean_name)}")
+                    slug=winner_slug(year_, clean_name))
     try:
         with session.begin_nested():
             session.add(w)
