@@ -21,6 +21,8 @@ from api.assessments import pages as assessments_pages
 from api.assessments import review_pages as assessments_review_pages
 from api.assessments import review_router as assessments_review_router
 from api.assessments import router as assessments_router
+from api.awards.judging import admin_pages as judging_admin_pages
+from api.awards.judging import pages as judging_pages
 from api.catalog import pages as catalog_pages
 from api.catalog import router as catalog_router
 from api.certificates import pages as certificates_pages
@@ -63,7 +65,8 @@ PAGE_ROUTERS = [catalog_pages.router, accounts_pages.router, accounts_pages.logi
                 assessments_review_pages.router,
                 learning_pages.router,
                 learning_admin_pages.router, certificates_pages.router, payments_pages.router,
-                payments_admin_pages.router, outbox_pages.router, cohorts_pages.router, cohorts_admin_pages.router]
+                payments_admin_pages.router, outbox_pages.router, cohorts_pages.router, cohorts_admin_pages.router,
+                judging_pages.router, judging_admin_pages.router]
 
 
 @asynccontextmanager

@@ -42,6 +42,9 @@ ADMIN_AREAS: list[Area] = [
     Area("/admin/orders", "Orders and refunds", "Every order with its payments and plan; refund in full or in part."),
     Area("/admin/codes", "Discount codes", "Create codes with caps and dates, see their uses, deactivate them."),
     Area("/admin/certificates", "Certificates", "Issue by hand, revoke, suspend, reinstate; approve renewals."),
+    # award judging
+    Area("/admin/awards/judging", "Award judging", "Judges, rounds and conflicts per award cycle; open and close "
+         "rounds, frozen results, deliberation sign-off, the fairness report."),
     Area("/admin/outbox", "Outbox", "Emails and events waiting for the worker, dead letters to retry, scheduled jobs."),
 ]
 
