@@ -21,6 +21,9 @@ from api.assessments import pages as assessments_pages
 from api.assessments import review_pages as assessments_review_pages
 from api.assessments import review_router as assessments_review_router
 from api.assessments import router as assessments_router
+from api.awards import admin_pages as awards_admin_pages
+from api.awards import pages as awards_pages
+from api.awards import router as awards_router
 from api.awards.judging import admin_pages as judging_admin_pages
 from api.awards.judging import pages as judging_pages
 from api.catalog import pages as catalog_pages
@@ -54,7 +57,9 @@ from api.payments import admin_pages as payments_admin_pages
 from api.payments import pages as payments_pages
 from api.payments import router as payments_router
 
-API_ROUTERS = [accounts_router.router, catalog_router.router, halloffame_router.router, learning_router.router,
+# awards' /api/v1/awards/cycles before the hall of fame's /api/v1/awards/{slug}
+API_ROUTERS = [accounts_router.router, catalog_router.router, awards_router.router, halloffame_router.router,
+               learning_router.router,
                certificates_router.router, payments_router.router, payments_router.webhooks, assessments_router.router,
                assessments_review_router.router, cohorts_router.router]
 PAGE_ROUTERS = [catalog_pages.router, accounts_pages.router, accounts_pages.login_router,
@@ -66,7 +71,8 @@ PAGE_ROUTERS = [catalog_pages.router, accounts_pages.router, accounts_pages.logi
                 learning_pages.router,
                 learning_admin_pages.router, certificates_pages.router, payments_pages.router,
                 payments_admin_pages.router, outbox_pages.router, cohorts_pages.router, cohorts_admin_pages.router,
-                judging_pages.router, judging_admin_pages.router]
+                # judging before awards: /admin/awards/judging is not an award cycle's slug
+                judging_pages.router, judging_admin_pages.router, awards_pages.router, awards_admin_pages.router]
 
 
 @asynccontextmanager

@@ -39,27 +39,35 @@ MAX_EVIDENCE = 8000
 MAX_REFEREES = 3
 
 
-def clean_email(value: str, what: str = "email address") -> str:
+class FieldInvalid(Invalid):
+    """Bad input in one form field: `field` says which, so a page shows the message next to it."""
+
+    def __init__(self, field: str | None, message: str, *, code: str):
+        super().__init__(message, code=code)
+        self.field = field
+
+
+def clean_email(value: str, what: str = "email address", field: str | None = None) -> str:
     try:
         return normalise_email(validate_email(value.strip(), check_deliverability=False).normalized)
     except EmailNotValidError:
-        raise Invalid(f"'{value.strip()[:80]}' is not a valid {what}.", code="bad_email") from None
+        raise FieldInvalid(field, f"'{value.strip()[:80]}' is not a valid {what}.", code="bad_email") from None
 
 
 def clean_text(value: str | None, what: str, *, required: bool = True, limit: int = 200,
-               multiline: bool = False) -> str | None:
+               multiline: bool = False, field: str | None = None) -> str | None:
     value = (value or "").strip()
     if not multiline:
         value = " ".join(value.split())
     if not value:
         if required:
-            raise Invalid(f"Enter the {what}.", code="missing")
+            raise FieldInvalid(field, f"Enter the {what}.", code="missing")
         return None
     if len(value) > limit:
-        raise Invalid(f"The {what} is too long: keep it under {limit} characters.", code="too_long")
+        raise FieldInvalid(field, f"The {what} is too long: keep it under {limit} characters.", code="too_long")
     problem = text_problem(value, multiline=multiline)
     if problem:
-        raise Invalid(f"The {what} {problem}.", code="bad_text")
+        raise FieldInvalid(field, f"The {what} {problem}.", code="bad_text")
     return value
 
 
@@ -96,15 +104,16 @@ def nominate(session: Session, cycle: AwardCycle, nominator: User, data: Nominat
                         code="email_unconfirmed")
     if not nominations_open(session, cycle, now):
         raise Conflict(f"Nominations for {cycle.title} are closed.", code="nominations_closed")
-    name = clean_text(data.name, "nominee's name")
-    email = clean_email(data.email, "email address for the nominee")
-    role = clean_text(data.role, "nominee's role", required=False)
-    organisation = clean_text(data.organisation, "nominee's organisation", required=False)
+    name = clean_text(data.name, "nominee's name", field="name")
+    email = clean_email(data.email, "email address for the nominee", field="email")
+    role = clean_text(data.role, "nominee's role", required=False, field="role")
+    organisation = clean_text(data.organisation, "nominee's organisation", required=False, field="organisation")
     statement = clean_text(data.statement, "statement on the transformation they delivered", limit=MAX_STATEMENT,
-                           multiline=True)
-    endorsers = sorted({clean_email(e, "endorser's email address") for e in (data.endorsers or []) if e.strip()})
+                           multiline=True, field="statement")
+    endorsers = sorted({clean_email(e, "endorser's email address", field="endorsers")
+                        for e in (data.endorsers or []) if e.strip()})
     if len(endorsers) > MAX_ENDORSERS:
-        raise Invalid(f"Name at most {MAX_ENDORSERS} endorsers.", code="too_many_endorsers")
+        raise FieldInvalid("endorsers", f"Name at most {MAX_ENDORSERS} endorsers.", code="too_many_endorsers")
     if email == normalise_email(nominator.email) and not cycle.self_nomination_allowed:
         raise Forbidden(f"{cycle.title} does not accept self-nominations: ask a peer to nominate you.",
                         code="self_nomination")
@@ -209,7 +218,7 @@ def respond(session: Session, nominee: Nominee, user: User, *, accept: bool, con
         nominee.consent_judging_at = nominee.consent_public_at = None
     else:
         if not consent_judging:
-            raise Invalid("To take part, agree that the judges may read and score your entry.",
+            raise FieldInvalid("consent_judging", "To take part, agree that the judges may read and score your entry.",
                           code="consent_judging_required")
         nominee.status = NomineeStatus.accepted.value
         nominee.consent_judging_at = nominee.consent_judging_at or now
@@ -249,12 +258,12 @@ def _clean_referees(referees: list[dict[str, str]]) -> list[dict[str, Any]]:
     for r in referees:
         if not any((r.get(k) or "").strip() for k in ("name", "email", "relationship")):
             continue
-        out.append({"name": clean_text(r.get("name"), "referee's name"),
-                    "email": clean_email(r.get("email") or "", "referee's email address"),
+        out.append({"name": clean_text(r.get("name"), "referee's name", field="referees"),
+                    "email": clean_email(r.get("email") or "", "referee's email address", field="referees"),
                     "relationship": clean_text(r.get("relationship"), "referee's relationship to you",
-                                               required=False)})
+                                               required=False, field="referees")})
     if len(out) > MAX_REFEREES:
-        raise Invalid(f"Name at most {MAX_REFEREES} referees.", code="too_many_referees")
+        raise FieldInvalid("referees", f"Name at most {MAX_REFEREES} referees.", code="too_many_referees")
     return out
 
 
@@ -284,10 +293,11 @@ def save_entry(session: Session, nominee: Nominee, user: User, data: EntryIn, *,
     for key, what in (("personal", "personal transformation"), ("professional", "professional transformation"),
                       ("business", "business transformation")):
         parts[key] = clean_text(getattr(data, key), f"evidence of {what}", required=submit, limit=MAX_EVIDENCE,
-                                multiline=True) or ""
+                                multiline=True, field=key) or ""
     referees = _clean_referees(data.referees)
     if submit and not referees:
-        raise Invalid("Name at least one referee who can speak to your transformation.", code="no_referee")
+        raise FieldInvalid("referees", "Name at least one referee who can speak to your transformation.",
+                           code="no_referee")
     entry.personal, entry.professional, entry.business = parts["personal"], parts["professional"], parts["business"]
     entry.referees = referees
     entry.updated_at = utcnow()

@@ -5,9 +5,7 @@ Flushes, never commits. Nominations and entries are in nominations.py; the annou
 
 from __future__ import annotations
 
-import re
 import secrets
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
@@ -28,10 +26,11 @@ from api.awards.models import (
     Nominee,
     OutcomeKind,
 )
-from api.core import timezones
+from api.core import pagecache, timezones
 from api.core.db import utcnow
 from api.core.errors import Conflict, Invalid, NotFound
 from api.halloffame.models import Award
+from api.halloffame.service import slugify
 
 MILESTONE_WORDS: dict[str, str] = {
     MilestoneKind.nominations_open: "Nominations open",
@@ -48,11 +47,6 @@ MILESTONE_ORDER = list(MilestoneKind)
 
 def public_id() -> str:
     return secrets.token_urlsafe(12)
-
-
-def slugify(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:80] or "winner"
 
 
 # --- cycles ------------------------------------------------------------------------------------
@@ -109,6 +103,7 @@ def update_cycle(session: Session, cycle: AwardCycle, actor: Any, *, title: str,
     cycle.updated_at = utcnow()
     session.add(cycle)
     states.record(session, cycle, actor, "edited", cycle.state, cycle.state)
+    pagecache.invalidate(session)
     return cycle
 
 
@@ -172,6 +167,7 @@ def set_milestone(session: Session, cycle: AwardCycle, kind: MilestoneKind | str
     session.flush()
     states.record(session, cycle, actor, "milestone", cycle.state, cycle.state,
                   data={"kind": kind.value, "local": f"{day.isoformat()}T{at:%H:%M}", "zone": zone_name})
+    pagecache.invalidate(session)
     return row
 
 
@@ -282,3 +278,39 @@ def record_outcomes(session: Session, cycle: AwardCycle, outcomes: list[OutcomeI
 def outcomes(session: Session, cycle: AwardCycle) -> list[CycleOutcome]:
     return list(session.exec(select(CycleOutcome).where(CycleOutcome.cycle_id == cycle.id)
                              .order_by(col(CycleOutcome.kind).desc(), col(CycleOutcome.id))).all())
+
+
+# --- what the administrator's pages read ----------------------------------------------------------
+
+def entries_for_nominees(session: Session, nominee_ids: list[int]) -> list[Entry]:
+    """The entries of one page of nominees (the ids come from a page of at most 50)."""
+    if not nominee_ids:
+        return []
+    return list(session.exec(select(Entry).where(col(Entry.nominee_id).in_(nominee_ids))).all())
+
+
+def entry_names(session: Session, entry_ids: list[int]) -> dict[int, str]:
+    """Entry id -> the nominee's name, for a cycle's outcomes (a handful)."""
+    if not entry_ids:
+        return {}
+    rows = session.exec(select(Entry.id, Nominee.name).join(Nominee, col(Nominee.id) == Entry.nominee_id)
+                        .where(col(Entry.id).in_(entry_ids))).all()
+    return {i: n for i, n in rows}
+
+
+def entry_by_public_id(session: Session, cycle: AwardCycle, public_id: str) -> Entry:
+    entry = session.exec(select(Entry).where(Entry.public_id == public_id, Entry.cycle_id == cycle.id)).first()
+    if entry is None:
+        raise NotFound("There is no such entry in this cycle.")
+    return entry
+
+
+def nominee_of(session: Session, entry: Entry) -> Nominee:
+    nominee = session.get(Nominee, entry.nominee_id)
+    assert nominee is not None
+    return nominee
+
+
+def nominations_for(session: Session, nominee: Nominee) -> list[Nomination]:
+    return list(session.exec(select(Nomination).where(Nomination.nominee_id == nominee.id)
+                             .order_by(col(Nomination.id))).all())

@@ -67,9 +67,10 @@ def record(session: Session, cycle: AwardCycle, actor: Any, action: str, from_st
 
 def transition(session: Session, cycle: AwardCycle, to_state: CycleState | str, actor: Any, *,
                action: str | None = None, reason: str | None = None, data: dict[str, Any] | None = None,
-               **changes: Any) -> AwardCycle:
+               expected_version: int | None = None, **changes: Any) -> AwardCycle:
     """Move `cycle` to `to_state`, setting `changes` in the same UPDATE. 409 (nothing written) when the
-    edge is not allowed or when someone else moved the cycle since this request read it."""
+    edge is not allowed or when someone else moved the cycle since this request read it (or since the
+    page the admin acted from was rendered: pass that page's `expected_version`)."""
     try:
         to = CycleState(to_state)
     except ValueError:
@@ -81,7 +82,8 @@ def transition(session: Session, cycle: AwardCycle, to_state: CycleState | str, 
                        code="transition_not_allowed")
     now = utcnow()
     stmt = (update(AwardCycle)
-            .where(AwardCycle.id == cycle.id, AwardCycle.state == frm.value, AwardCycle.version == cycle.version)
+            .where(AwardCycle.id == cycle.id, AwardCycle.state == frm.value,
+                   AwardCycle.version == (cycle.version if expected_version is None else expected_version))
             .values(**changes, state=to.value, version=AwardCycle.version + 1, updated_at=now)
             .execution_options(synchronize_session=False))
     if session.execute(stmt).rowcount != 1:
@@ -89,6 +91,9 @@ def transition(session: Session, cycle: AwardCycle, to_state: CycleState | str, 
                          "see where it stands now.")
     session.refresh(cycle)
     record(session, cycle, actor, action or to.value, frm.value, to.value, reason, data)
+    from api.core import pagecache
+
+    pagecache.invalidate(session)  # the public cycle page says where the cycle stands
     return cycle
 
 

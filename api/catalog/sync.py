@@ -28,6 +28,7 @@ from api.catalog.models import (
 from api.core import markdown, pagecache
 from api.core.db import utcnow
 from api.halloffame.models import Award, AwardWinner, WinnerSource
+from api.halloffame.service import winner_slug
 
 T = TypeVar("T", bound=SQLModel)
 
@@ -223,7 +224,8 @@ def _sync_awards(session: Session, up: _Upserter, catalogue: Catalogue) -> None:
             select(AwardWinner).where(AwardWinner.award_id == row.id,
                                       AwardWinner.source == WinnerSource.content.value)).all()}
         for w in a.winners:
-            up.put(AwardWinner, winners, (w.year, w.name), {"award_id": row.id, **w.model_dump()},
+            up.put(AwardWinner, winners, (w.year, w.name),
+                   {"award_id": row.id, "slug": winner_slug(w.year, w.name), **w.model_dump()},
                    f"{a.slug}/{w.year}/{w.name}")
         up.retire(AwardWinner, winners, lambda r: f"{r.year}/{r.name}")
     up.retire(Award, awards, lambda r: r.slug)

@@ -26,7 +26,8 @@ CREDENTIAL_CONTEXT = [CREDENTIALS_V2, OB_V3P0_CONTEXT]
 CREDENTIAL_TYPE = ["VerifiableCredential", "OpenBadgeCredential"]
 
 # OB 3.0 AchievementType values Cadre issues (the spec's enumeration is longer and extensible).
-ACHIEVEMENT_TYPES = frozenset({"Certificate", "CertificateOfCompletion", "Certification", "License", "Badge", "Course"})
+ACHIEVEMENT_TYPES = frozenset({"Certificate", "CertificateOfCompletion", "Certification", "License", "Badge", "Course",
+                               "Award"})
 
 _ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$")
 

@@ -12,8 +12,8 @@ from api.accounts import service as accounts_service
 from api.accounts.deps import AdminUser, CurrentUser, optional_user
 from api.accounts.models import Role
 from api.catalog import service as catalog_service
-from api.catalog.models import Programme
 from api.certificates import pdf, service, stored, verified_pages
+from api.certificates.achievements import achievement_of
 from api.certificates.models import RenewalRequest
 from api.certificates.router import NO_STORE, limit_lookups
 from api.core import pagination
@@ -76,7 +76,7 @@ def confirm_and_issue(request: Request, programme_slug: str, user: CurrentUser, 
 @router.get("/certificates/{slug}")
 def certificate_detail(request: Request, slug: str, user: CurrentUser, session: SessionDep):
     cert = _own(session, slug, user)
-    programme = session.get(Programme, cert.programme_id)
+    programme = achievement_of(session, cert)
     url = service.verify_url(cert)
     pending = service.pending_renewal_for(session, cert)
     return render(request, "certificates/detail.html", cert=cert, programme=programme, verify_url=url,
@@ -89,7 +89,7 @@ def certificate_detail(request: Request, slug: str, user: CurrentUser, session: 
 @router.get("/certificates/{slug}/certificate.pdf")
 def certificate_pdf(slug: str, user: CurrentUser, session: SessionDep):
     cert = _own(session, slug, user)
-    programme = session.get(Programme, cert.programme_id)
+    programme = achievement_of(session, cert)
     body = pdf.render(cert, programme, service.verify_url(cert), get_settings().issuer_name)
     return Response(body, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{cert.number}.pdf"', "Cache-Control": "no-store"})
@@ -146,7 +146,7 @@ def verify_page(request: Request, slug: str, session: SessionDep):
         cert = service.by_slug(session, slug)
     except (NotFound, TooManyRequests) as exc:
         return respond(request, exc)  # returned, not raised: the look-up must still count
-    programme = session.get(Programme, cert.programme_id)
+    programme = achievement_of(session, cert)
     status = service.effective_status(cert)
     checks = None if cert.is_private else stored.check(session, cert)
     successor = session.get(type(cert), cert.superseded_by_id) if cert.superseded_by_id else None

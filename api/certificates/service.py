@@ -276,8 +276,10 @@ def change_status(session: Session, cert: Certificate, action: str, reason: str,
 
 
 def _tell_holder(session: Session, cert: Certificate, action: str, reason: str, payment_hold: bool = False) -> None:
+    from api.certificates.achievements import achievement_of
+
     user = session.get(User, cert.user_id)
-    programme = session.get(Programme, cert.programme_id)
+    programme = achievement_of(session, cert)
     mail.send_template(session, user.email, "certificates/status_changed", name=cert.holder_name, action=action,
                        reason=reason, programme=programme, cert=cert, verify_url=verify_url(cert),
                        payment_hold=payment_hold)
@@ -349,10 +351,14 @@ def by_number_and_surname(session: Session, number: str, surname: str) -> Certif
     return cert
 
 
-def mine(session: Session, user: User) -> list[tuple[Certificate, Programme]]:
-    return list(session.exec(select(Certificate, Programme).join(Programme, col(Programme.id) ==
-                                                                  col(Certificate.programme_id))
-                             .where(Certificate.user_id == user.id).order_by(col(Certificate.issued_at).desc())).all())
+def mine(session: Session, user: User) -> list[tuple[Certificate, Any]]:
+    """The holder's certificates with what each certifies (a Programme, or an award: achievements.py)."""
+    from api.certificates.achievements import achievement_of
+
+    rows = session.exec(select(Certificate, Programme)
+                        .join(Programme, col(Programme.id) == col(Certificate.programme_id), isouter=True)
+                        .where(Certificate.user_id == user.id).order_by(col(Certificate.issued_at).desc())).all()
+    return [(c, p if p is not None else achievement_of(session, c)) for c, p in rows]
 
 
 def events(session: Session, cert: Certificate) -> list[CertificateEvent]:
@@ -366,12 +372,15 @@ CERTIFICATES_ORDER = pagination.Keyset(Certificate.issued_at, Certificate.id, de
 def search(session: Session, q: str | None, *, after: str | None = None, before: str | None = None,
            size: int = pagination.PAGE_SIZE) -> pagination.Page[tuple[Certificate, Programme]]:
     """A page of certificates, newest first, matching `q` in the number or the holder's name."""
-    query = select(Certificate, Programme).join(Programme, col(Programme.id) == col(Certificate.programme_id))
+    from api.certificates.achievements import achievement_of
+
+    query = select(Certificate, Programme).join(Programme, col(Programme.id) == col(Certificate.programme_id),
+                                                isouter=True)
     if q and q.strip():
         like = f"%{q.strip()}%"
         query = query.where(col(Certificate.number).ilike(like) | col(Certificate.holder_name).ilike(like))
     page = pagination.paginate(session, query, CERTIFICATES_ORDER, after=after, before=before, size=size)
-    page.rows = [(c, p) for c, p in page.rows]
+    page.rows = [(c, p if p is not None else achievement_of(session, c)) for c, p in page.rows]
     return page
 
 

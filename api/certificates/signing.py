@@ -75,19 +75,26 @@ def sign_certificate(cert: Certificate, programme: Programme, email: str, *, evi
                      criteria_narrative: str | None = None, criteria_id: str | None = None) -> dict[str, Any]:
     """`evidence` and the criteria come from the practical assessments behind the award (see
     api/assessments/evidence.py): links to public records of the outcomes, never the learner's work."""
+    return sign_achievement(cert, email, AchievementInfo(
+        id=f"{base_url()}/programmes/{programme.slug}", name=f"{programme.title} ({programme.code})",
+        description=programme.summary, criteria_narrative=criteria_narrative or _criteria(programme),
+        achievement_type="Certificate", criteria_id=criteria_id,
+    ), evidence=evidence)
+
+
+def sign_achievement(cert: Certificate, email: str, achievement: AchievementInfo, *,
+                     evidence: list[EvidenceItem] | None = None) -> dict[str, Any]:
+    """The signed OpenBadgeCredential of any certificate: an accreditation (above) or an award
+    (api/awards, achievementType "Award"). Same issuer, key, status list bit and proof."""
     key = keystore.current_key()
     settings = get_settings()
     unsigned = build_open_badge_credential(
         credential_id=credential_url(cert),
         issuer=IssuerProfile(id=issuer_did(), name=settings.issuer_name, url=base_url() + "/"),
         recipient=Recipient(email=email, name=cert.holder_name, salt=cert.holder_email_salt),
-        achievement=AchievementInfo(
-            id=f"{base_url()}/programmes/{programme.slug}", name=f"{programme.title} ({programme.code})",
-            description=programme.summary, criteria_narrative=criteria_narrative or _criteria(programme),
-            achievement_type="Certificate", criteria_id=criteria_id,
-        ),
+        achievement=achievement,
         valid_from=cert.issued_at, valid_until=cert.expires_at,
-        name=f"{programme.title} ({programme.code})",
+        name=achievement.name,
         status=StatusEntry(status_list_url(cert.suspension_list), cert.suspension_index, "suspension"),
         evidence=evidence,
     )

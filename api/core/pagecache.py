@@ -33,7 +33,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.core.db import UTCDateTime, get_engine, utcnow
 
 PUBLIC = "public"
-PATHS = re.compile(r"/(?:|programmes(?:/[a-z0-9-]{1,80})?|hall-of-fame|api/v1/programmes(?:/[a-z0-9-]{1,80})?)")
+PATHS = re.compile(r"/(?:|programmes(?:/[a-z0-9-]{1,80})?|hall-of-fame(?:/[0-9]{4}(?:/[a-z0-9-]{1,120})?)?"
+                   r"|awards(?:/[a-z0-9-]{1,100})?|api/v1/programmes(?:/[a-z0-9-]{1,80})?"
+                   r"|api/v1/awards(?:/(?!cycles$)[a-z0-9-]{1,100}|/hall-of-fame/[0-9]{4}(?:/[a-z0-9-]{1,120})?)?)")
 _PERSONAL_COOKIES = (b"cadre_session=", b"cadre_flash=")
 _DROP = {b"x-request-id", b"date", b"server", b"set-cookie", b"etag", b"last-modified", b"cache-control", b"vary"}
 MAX_PAGES = 512

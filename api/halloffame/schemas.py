@@ -3,13 +3,27 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 
-class WinnerPublic(BaseModel):
-    year: int
+class CredentialLink(BaseModel):
     name: str
-    role: str | None
-    organisation: str | None
-    country: str | None
-    citation: str
+    verify_url: str
+
+
+class WinnerPublic(BaseModel):
+    """A listed winner in full; a winner who asked not to be listed keeps only the year and distinction."""
+
+    year: int
+    kind: str  # winner | highly_commended
+    listed: bool
+    slug: str | None = None
+    url: str | None = None
+    name: str | None = None
+    role: str | None = None
+    organisation: str | None = None
+    country: str | None = None
+    citation: str | None = None
+    photo_url: str | None = None
+    credentials: list[CredentialLink] = []
+    note: str | None = None
 
 
 class AwardPublic(BaseModel):

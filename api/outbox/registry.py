@@ -58,6 +58,10 @@ JOBS: list[Job] = [
         "release expired seat holds; lapse waitlist offers; offer free seats to the next person waiting"),
     Job("cohorts.reminders", timedelta(minutes=5), "api.cohorts.jobs:session_reminders",
         "email learners and facilitators 24 hours and 1 hour before each session"),
+    Job("awards.announce", timedelta(minutes=5), "api.awards.jobs:announce_due",
+        "announce decided award cycles whose embargo has lifted (hall of fame, award credentials, emails)"),
+    Job("awards.reminders", timedelta(hours=1), "api.awards.jobs:reminders",
+        "remind nominees before nominations close (not yet replied) and before entries are due (not submitted)"),
     Job("outbox.purge", timedelta(days=1), "api.outbox.jobs:outbox_purge",
         "delete delivered messages older than CADRE_WORKER_KEEP_DAYS"),
 ]
