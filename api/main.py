@@ -25,6 +25,8 @@ from api.assessments import router as assessments_router
 from api.awards import admin_pages as awards_admin_pages
 from api.awards import pages as awards_pages
 from api.awards import router as awards_router
+from api.awards.judging import admin_pages as judging_admin_pages
+from api.awards.judging import pages as judging_pages
 from api.catalog import pages as catalog_pages
 from api.catalog import router as catalog_router
 from api.certificates import bulk_pages as certificates_bulk_pages
@@ -81,7 +83,8 @@ PAGE_ROUTERS = [catalog_pages.router, accounts_pages.router, accounts_pages.logi
                 payments_pages.router,
                 payments_admin_pages.router, outbox_pages.router, cohorts_pages.router, cohorts_admin_pages.router,
                 organisations_settings_pages.router, organisations_pages.router, organisations_admin_pages.router,
-                awards_pages.router, awards_admin_pages.router]
+                # judging before awards: /admin/awards/judging is not an award cycle's slug
+                judging_pages.router, judging_admin_pages.router, awards_pages.router, awards_admin_pages.router]
 
 
 class CadreApp(FastAPI):

@@ -50,6 +50,8 @@ ADMIN_AREAS: list[Area] = [
     # awards
     Area("/admin/awards", "Award cycles", "Change Architect of the Year: cycles, milestones, nominations and entries, "
          "the announcement."),
+    Area("/admin/awards/judging", "Award judging", "Judges, rounds and conflicts per award cycle; open and close "
+         "rounds, frozen results, deliberation sign-off, the fairness report."),
     Area("/admin/hall-of-fame", "Hall of fame", "Past winners from the body's records, listing withdrawn, photos."),
     Area("/admin/outbox", "Outbox", "Emails and events waiting for the worker, dead letters to retry, scheduled jobs."),
 ]

@@ -22,10 +22,14 @@ KINDS = {"winner": "Winner", "highly_commended": "Highly commended"}
 
 
 def record_of(session: Session, rnd: JudgingRound, *, lock: bool = False) -> Deliberation:
+    """The round's record, made (and locked, with `lock`) the first time it is written; a reader gets
+    an unsaved empty one instead."""
     if rnd.kind != RoundKind.deliberation:
         raise Invalid("Only the final deliberation has a deliberation record.", code="not_deliberation")
     q = select(Deliberation).where(Deliberation.round_id == rnd.id)
     row = session.exec(q.with_for_update() if lock else q).first()
+    if row is None and not lock:
+        return Deliberation(round_id=rnd.id)
     if row is None:
         flush_unique(session, Deliberation(round_id=rnd.id))
         row = session.exec(q.with_for_update() if lock else q).one()

@@ -31,6 +31,7 @@ from api.awards.judging.models import (
     Score,
 )
 from api.awards.models import AwardCycle, CycleState, Entry
+from api.core import email as mail
 from api.core.db import utcnow
 from api.core.errors import Conflict, Invalid, NotFound
 from api.core.integrity import flush_unique
@@ -79,6 +80,8 @@ def appoint(session: Session, cycle: AwardCycle, user: User, by: User | None) ->
     judge = CycleJudge(cycle_id=cycle.id, user_id=user.id, appointed_by_id=getattr(by, "id", None))
     if judge_for(session, cycle.id, user.id) is not None or not flush_unique(session, judge):
         raise Conflict(f"{user.full_name} is already a judge of this cycle.", code="judge_exists")
+    mail.send_template(session, user.email, "judging/appointed", key=f"judge-appointed:{judge.id}",
+                       name=user.full_name, cycle=cycle)
     return judge
 
 
@@ -288,6 +291,15 @@ def fill(session: Session, rnd: JudgingRound, entry_id: int) -> list[Assignment]
         if flush_unique(session, row):
             made.append(row)
     return made
+
+
+def panel_of(session: Session, rnd: JudgingRound, entry_id: int) -> list[User]:
+    """The judges actively assigned to one entry in a round (an interview's panel)."""
+    return list(session.exec(select(User).join(CycleJudge, col(CycleJudge.user_id) == User.id)
+                             .join(Assignment, col(Assignment.judge_id) == CycleJudge.id)
+                             .where(Assignment.round_id == rnd.id, Assignment.entry_id == entry_id,
+                                    Assignment.status == AssignmentStatus.active.value)
+                             .order_by(col(Assignment.id))).all())
 
 
 def assign_all(session: Session, rnd: JudgingRound) -> int:

@@ -30,7 +30,7 @@ def enter(db, make_user, nominate):
         nominee, _, _ = nominate(cycle, nominator, email=email, name=name, organisation=organisation, **kw)
         nominations.respond(db, nominee, user, accept=True, consent_judging=True, consent_public=True)
         entry = nominations.save_entry(db, nominee, user, nominations.EntryIn(
-            personal=f"{name} learned to coach.", professional="Ran the CX programme.",
+            personal="Learned to coach others.", professional="Ran the CX programme.",
             business="Cut repeat contacts by a third.", referees=[{"name": "Ref Eree", "email": "ref@example.org",
                                                                    "relationship": "Manager"}]), submit=True)
         db.commit()

@@ -87,7 +87,7 @@ def test_a_declared_conflict_recuses_reassigns_and_hides_the_entry(db, panel):
                                               Assignment.status == "active")).all()
     leaving = next(j for j in p.judges if j.id == active[0].judge_id)
     spare = next(j for j in p.judges if j.id not in {a.judge_id for a in active})
-    user = p.users[p.judges.index(leaving)]
+    user = p.users[[j.id for j in p.judges].index(leaving.id)]
     conflicts.recuse(db, leaving, entry, "She is my sister-in-law")
     now = db.exec(select(Assignment).where(Assignment.round_id == sift.id, Assignment.entry_id == entry.id)
                   .order_by(Assignment.id)).all()
