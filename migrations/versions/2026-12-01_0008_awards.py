@@ -1,7 +1,7 @@
 """awards: cycles, milestones, nominees, nominations, entries, outcomes; hall of fame winners from cycles; award credentials
 
 Revision ID: 0008_awards
-Revises: 0008_orgs
+Revises: 0008_verifykeys
 Create Date: 2026-12-01 19:55:41
 
 The award cycle (api/awards): one nominee per person and cycle (uq_nominee_cycle_id_email_normalised),
@@ -16,7 +16,7 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = '0008_awards'
-down_revision: str | Sequence[str] | None = '0008_orgs'
+down_revision: str | Sequence[str] | None = '0008_verifykeys'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,7 +2,7 @@
 seller's number sequence.
 
 Revision ID: 0008_firsthour
-Revises: 0007_firsthour
+Revises: 0008_speed
 Create Date: 2026-12-01 20:10:00
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = '0008_firsthour'
-down_revision: str | Sequence[str] | None = '0007_firsthour'
+down_revision: str | Sequence[str] | None = '0008_speed'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

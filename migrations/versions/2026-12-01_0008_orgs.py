@@ -1,7 +1,7 @@
 """organisations: organisations, memberships (with consent), invitations, seat pools, credits, assignments; order quantity and organisation
 
 Revision ID: 0008_orgs
-Revises: 0008_speed
+Revises: 0008_firsthour
 Create Date: 2026-12-01 19:55:34
 
 Employers (api/organisations). One open invitation per organisation and address
@@ -18,7 +18,7 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = '0008_orgs'
-down_revision: str | Sequence[str] | None = '0008_speed'
+down_revision: str | Sequence[str] | None = '0008_firsthour'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
