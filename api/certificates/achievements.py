@@ -80,4 +80,7 @@ def issue_award(session: Session, *, user: User, holder_name: str, achievement: 
     session.add(CertificateEvent(certificate_id=cert.id, kind="issued", reason=cert.issue_reason,
                                  actor_id=issued_by.id if issued_by else None))
     session.flush()
+    from api.certificates import answers
+
+    answers.prepare(session, cert)  # the first view of its verify page is as cheap as any other
     return cert

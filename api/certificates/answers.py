@@ -85,9 +85,18 @@ def key_text(status: str, reason: str | None, changed_at: datetime | None, priva
                  _keys_digest(signing._keys_stamp()), render_stamp())).encode()
 
 
+def wording(cert, programme) -> tuple:
+    """The achievement's wording the answer shows, as the status read gives it back (verified_pages): a
+    programme's code, title and summary; an award (no programme) its code and name, whose wording is fixed
+    in the signed credential."""
+    if cert.programme_id is None:
+        return (programme.code, cert.achievement_name, "")
+    return (programme.code, programme.title, programme.summary)
+
+
 def key_of(cert, programme, now: datetime) -> bytes:
     return key_text(cert.status, cert.status_reason, cert.status_changed_at, cert.is_private, cert.superseded_by_id,
-                    cert.expires_at, (programme.code, programme.title, programme.summary), now)
+                    cert.expires_at, wording(cert, programme), now)
 
 
 def moment(fmt: str, at: datetime) -> str:
@@ -124,12 +133,12 @@ def prepare(session: Session, cert) -> None:
     """Render both answers as an anonymous viewer gets them now and store them: called when a certificate
     is issued or its status changes, in that transaction. Never stops what called it: a failure here only
     means the first view takes the full path."""
-    from api.catalog.models import Programme
     from api.certificates import pages, router
+    from api.certificates.achievements import achievement_of
 
     try:
         with session.begin_nested():
-            programme = session.get(Programme, cert.programme_id)
+            programme = achievement_of(session, cert)
             now = utcnow()
             key = key_of(cert, programme, now)
             request = _anonymous_request(f"/verify/{cert.slug}")

@@ -7,8 +7,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.catalog.models import Programme
 from api.certificates import answers, bulk, service, signing, stored, verified_pages
+from api.certificates.achievements import achievement_of
 from api.certificates.schemas import CheckPublic, VerificationPublic
 from api.core import ratelimit
 from api.core.config import get_settings
@@ -80,7 +80,7 @@ def get_verification(slug: str, request: Request, session: SessionDep):
     result = verification_of(session, cert)
     response = Response(verification_body(result), headers=NO_STORE, media_type="application/json")
     if verified_pages.anonymous(request.scope):
-        programme = session.get(Programme, cert.programme_id)
+        programme = achievement_of(session, cert)
         verified_pages.keep(session, answers.JSON, cert, programme, response.body, result.checked_at, answers.ISO)
     return response
 

@@ -15,12 +15,13 @@ import re
 import threading
 from datetime import datetime
 
-from sqlalchemy import and_, make_url, select
+from sqlalchemy import and_, func, make_url, select
 from sqlalchemy.engine import Engine
 from starlette.types import Scope, Send
 
 from api.catalog.models import Programme
 from api.certificates import answers, signing
+from api.certificates.achievements import AWARD_CODE
 from api.certificates.answers import VerifiedAnswer
 from api.certificates.models import Certificate
 from api.core.config import get_settings
@@ -39,10 +40,13 @@ _lock = threading.Lock()
 STATUS_CONNECTIONS = 2
 
 # One indexed read per view (certificate.slug is unique), by a bare DBAPI cursor on PostgreSQL: the status
-# columns, the programme's wording, and on a miss the answer stored at issue.
+# columns, the programme's wording (an award has no programme: answers.wording), and on a miss the answer
+# stored at issue.
 _STATUS_SQL = ("SELECT c.status, c.status_reason, c.status_changed_at, c.is_private, c.superseded_by_id, "
-               "c.expires_at, p.code, p.title, p.summary{answer} FROM certificate c "
-               "JOIN programme p ON p.id = c.programme_id{join} WHERE c.slug = %s")
+               "c.expires_at, COALESCE(p.code, 'CAY'), COALESCE(p.title, c.achievement_name), "
+               "COALESCE(p.summary, ''){answer} FROM certificate c "
+               "LEFT JOIN programme p ON p.id = c.programme_id{join} WHERE c.slug = %s")
+assert AWARD_CODE == "CAY", "the status read names the award code literally"
 _PLAIN_SQL = _STATUS_SQL.format(answer="", join="")
 _ANSWER_SQL = _STATUS_SQL.format(answer=", a.answer_key, a.before, a.after, a.fmt",
                                  join=" LEFT JOIN verified_answer a ON a.certificate_id = c.id AND a.kind = %s")
@@ -57,9 +61,9 @@ def _read(slug: str, kind: str | None) -> tuple | None:
     engine = _status_engine()
     # SQLite: through the ORM's column types, which put back the UTC offset SQLite does not keep.
     columns = [Certificate.status, Certificate.status_reason, Certificate.status_changed_at, Certificate.is_private,
-               Certificate.superseded_by_id, Certificate.expires_at, Programme.code, Programme.title,
-               Programme.summary]
-    query = select(*columns).join(Programme, Programme.id == Certificate.programme_id)
+               Certificate.superseded_by_id, Certificate.expires_at, func.coalesce(Programme.code, AWARD_CODE),
+               func.coalesce(Programme.title, Certificate.achievement_name), func.coalesce(Programme.summary, "")]
+    query = select(*columns).outerjoin(Programme, Programme.id == Certificate.programme_id)
     if kind:
         query = query.add_columns(VerifiedAnswer.answer_key, VerifiedAnswer.before, VerifiedAnswer.after,
                                   VerifiedAnswer.fmt).outerjoin(

@@ -135,3 +135,40 @@ def test_a_certificate_made_private_shows_only_its_status_at_once(engine, issued
         page = client.get(f"/verify/{cert.slug}")
         assert client.get(f"/api/v1/credentials/{cert.slug}/verification").status_code == 404
     assert "Stored Holder" not in page.text and "keeps the details of this certificate private" in page.text
+
+
+@pytest.fixture
+def award(engine):
+    """An award credential (no programme: api/certificates/achievements.py) issued as the awards domain does."""
+    from api.certificates import achievements
+    from api.certificates.credential import AchievementInfo
+
+    tag = secrets.token_hex(4)
+    with Session(engine, expire_on_commit=False) as s:
+        winner = accounts.create_user(s, UserCreate(email=f"winner-{tag}@example.com", full_name="Award Winner",
+                                                    password="correct-horse-battery"), verified=True)
+        cert = achievements.issue_award(s, user=winner, holder_name=winner.full_name, achievement=AchievementInfo(
+            "https://cadre.test/hall-of-fame/2026", "Change Architect of the Year 2026", "Won the award.",
+            "Chosen by peers.", achievement_type="Award"))
+        s.commit()
+    yield cert
+    with engine.begin() as conn:
+        conn.execute(delete(User).where(User.id == winner.id))
+
+
+def test_an_award_credential_is_sent_from_its_stored_answer_like_a_certificate(engine, award, no_full_path):
+    """An award has no programme: its answers are stored at issue all the same, and the one status read
+    (which joins the programme for a certificate's wording) still finds it, so no view takes the full path."""
+    with Session(engine) as s:
+        kinds = set(s.exec(select(VerifiedAnswer.kind).where(VerifiedAnswer.certificate_id == award.id)).all())
+    assert kinds == {"page", "json"}
+    verified_pages.forget()
+    no_full_path.on()
+    with real_client() as client:
+        first = client.get(f"/verify/{award.slug}")
+        again = client.get(f"/verify/{award.slug}")
+        api = client.get(f"/api/v1/credentials/{award.slug}/verification")
+    assert first.status_code == again.status_code == 200
+    assert '<h1 id="result">Valid</h1>' in first.text and "Change Architect of the Year 2026" in first.text
+    assert "Award Winner" in again.text
+    assert api.status_code == 200 and api.json()["status"] == "valid"
