@@ -35,12 +35,36 @@ def _queries(engine, call):
     return result, count[0]
 
 
+def _view_queries(engine, call):
+    """Statements the view itself ran: the middleware's timed re-read of the pages' version (its BEGIN and
+    SELECT, every CADRE_PAGE_CACHE_RECHECK_SECONDS) is left out, since on a loaded machine two requests can
+    straddle it (test_another_process_s_change_is_seen_when_the_version_is_read_again tests that read)."""
+    statements: list[str] = []
+
+    def on_execute(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        result = call()
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+    kept = []
+    for statement in statements:
+        if "page_version" in statement and statement.lstrip().upper().startswith("SELECT"):
+            if kept and kept[-1].strip().upper().startswith("BEGIN"):
+                kept.pop()
+            continue
+        kept.append(statement)
+    return result, len(kept)
+
+
 @pytest.mark.parametrize("path", ["/", "/programmes", "/programmes/acxs", "/hall-of-fame", "/api/v1/programmes"])
 def test_an_anonymous_page_is_rendered_once_and_revalidated(client, engine, path):
     first = client.get(path)
     assert first.status_code == 200 and first.headers["etag"] and first.headers["last-modified"]
     assert first.headers["cache-control"] == "no-cache" and "Cookie" in first.headers["vary"]
-    again, queries = _queries(engine, lambda: client.get(path))
+    again, queries = _view_queries(engine, lambda: client.get(path))
     assert queries == 0  # served as rendered, with no database work
     assert again.content == first.content and again.headers["etag"] == first.headers["etag"]
     assert again.headers["content-security-policy"] and again.headers["x-request-id"] != first.headers["x-request-id"]
@@ -67,10 +91,10 @@ def test_the_logged_in_nav_is_never_the_cached_page(client, make_user, login):
 
 def test_an_unknown_programme_and_a_query_string_are_not_kept(client, engine):
     assert client.get("/programmes/no-such-thing").status_code == 404
-    missing, queries = _queries(engine, lambda: client.get("/programmes/no-such-thing"))
+    missing, queries = _view_queries(engine, lambda: client.get("/programmes/no-such-thing"))
     assert missing.status_code == 404 and queries > 0
     client.get("/programmes?x=1")
-    _, queries = _queries(engine, lambda: client.get("/programmes?x=1"))
+    _, queries = _view_queries(engine, lambda: client.get("/programmes?x=1"))
     assert queries > 0
 
 
@@ -118,7 +142,7 @@ def test_another_process_s_change_is_seen_when_the_version_is_read_again(engine,
 
 def test_a_page_kept_for_one_host_header_is_not_sent_for_another(client, engine):
     assert client.get("/hall-of-fame", headers={"Host": "evil.example"}).status_code == 200
-    ours, queries = _queries(engine, lambda: client.get("/hall-of-fame"))
+    ours, queries = _view_queries(engine, lambda: client.get("/hall-of-fame"))
     assert ours.status_code == 200 and queries > 0  # rendered for this host, not the other one's page
-    _, queries = _queries(engine, lambda: client.get("/hall-of-fame"))
+    _, queries = _view_queries(engine, lambda: client.get("/hall-of-fame"))
     assert queries == 0
