@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import and_, func, make_url, select
 from sqlalchemy.engine import Engine
@@ -34,8 +34,8 @@ PAGE_MOMENT = answers.PAGE_MOMENT
 PATHS = re.compile(r"/verify/(?!bulk$)([A-Za-z0-9_-]{1,40})|/api/v1/credentials/([A-Za-z0-9_-]{1,40})/verification")
 _PERSONAL_COOKIES = (b"cadre_session=", b"cadre_flash=")
 DID_PATH = "/.well-known/did.json"
-# (kind, slug) -> (key, before, after, fmt)
-_kept: dict[tuple[str, str], tuple[bytes, bytes, bytes, str]] = {}
+# (kind, slug) -> (row, expired, key index stamp, before, after, fmt)
+_kept: dict[tuple[str, str], tuple] = {}
 _lock = threading.Lock()
 STATUS_CONNECTIONS = 2
 
@@ -122,9 +122,19 @@ def _key(row: tuple, now: datetime) -> bytes:
     return answers.key_text(row[0], row[1], row[2], row[3], row[4], row[5], (row[6], row[7], row[8]), now)
 
 
+def _expired(expires_at: datetime | None, now: datetime) -> bool:
+    if expires_at is not None and expires_at.tzinfo is None:  # SQLite keeps no offset
+        expires_at = expires_at.replace(tzinfo=UTC)
+    return expires_at is not None and expires_at <= now
+
+
 def kept(kind: str, slug: str) -> bytes | None:
     """The answer kept in this process, or else the one stored at issue, with the current moment put in,
-    if it was rendered under the certificate's key now."""
+    if it was rendered from what the certificate's row says now.
+
+    Kept here: the row's columns as they were (compared as they are read: no key to build per view),
+    whether it had expired, and the key index it was checked under. Stored: the canonical key
+    (answers.key_text), compared on a process's first view."""
     if len(slug) > 40:
         return None
     entry = _kept.get((kind, slug))
@@ -133,17 +143,17 @@ def kept(kind: str, slug: str) -> bytes | None:
         row = _read(slug, None)
         if row is None:
             return None
-        if _key(row, now) == entry[0]:
-            return entry[1] + _moment(entry[3], now) + entry[2]
+        if (tuple(row) == entry[0] and _expired(row[5], now) == entry[1]
+                and signing._keys_stamp() == entry[2]):
+            return entry[3] + _moment(entry[5], now) + entry[4]
     row = _read(slug, kind)  # not kept here, or changed since: the stored answer, if it is as things are now
     if row is None or row[9] is None:
         return None
-    key = _key(row, now)
-    if bytes(row[9]) != key:
+    if bytes(row[9]) != _key(row, now):
         return None
-    entry = (key, bytes(row[10]), bytes(row[11]), row[12])
+    entry = (tuple(row[:9]), _expired(row[5], now), signing._keys_stamp(), bytes(row[10]), bytes(row[11]), row[12])
     _put(kind, slug, entry)
-    return entry[1] + _moment(entry[3], now) + entry[2]
+    return entry[3] + _moment(entry[5], now) + entry[4]
 
 
 _minute: list = [None, b""]
@@ -159,7 +169,7 @@ def _moment(fmt: str, now: datetime) -> bytes:
     return _minute[1]
 
 
-def _put(kind: str, slug: str, entry: tuple[bytes, bytes, bytes, str]) -> None:
+def _put(kind: str, slug: str, entry: tuple) -> None:
     with _lock:
         if len(_kept) >= MAX_KEPT:
             _kept.clear()
@@ -173,7 +183,9 @@ def keep(session, kind: str, cert: Certificate, programme, body: bytes, checked_
     if parts is None:
         return
     key = answers.key_of(cert, programme, checked_at)
-    _put(kind, cert.slug, (key, parts[0], parts[1], fmt))
+    row = (cert.status, cert.status_reason, cert.status_changed_at, cert.is_private, cert.superseded_by_id,
+           cert.expires_at, programme.code, programme.title, programme.summary)
+    _put(kind, cert.slug, (row, _expired(cert.expires_at, checked_at), signing._keys_stamp(), parts[0], parts[1], fmt))
     try:
         durable(lambda s: answers.store(s, cert.id, kind, key, parts, fmt), session)
     except Exception:  # noqa: BLE001 - the answer is sent all the same; the next view renders it again

@@ -57,6 +57,28 @@ def test_a_configured_proxy_is_believed_and_nobody_else(app, db, monkeypatch):
     assert statuses[-1] == 429  # not a trusted proxy: its header is ignored
 
 
+def test_verify_pages_count_the_address_a_configured_proxy_gives(app, db, monkeypatch):
+    """The verify pages are answered before the middleware (api/main.py CadreApp): the forwarded address
+    is still the one counted."""
+    from api.core.db import get_session
+    from api.main import create_app
+
+    def factory():
+        trusting = create_app()
+        trusting.dependency_overrides[get_session] = app.dependency_overrides[get_session]
+        return trusting
+
+    trusting = _app_trusting(monkeypatch, factory, "10.0.0.0/8")
+    with TestClient(trusting, client=("10.20.30.40", 5000)) as via_proxy:
+        statuses = _rotating(lambda ip: via_proxy.get("/verify/no-such-certificate",
+                                                      headers={"X-Forwarded-For": ip}))
+    assert statuses == [404] * LOOKUPS
+    assert len(_counted("verify:203.0.113.")) == LOOKUPS
+    with TestClient(trusting, client=("198.51.100.7", 5000)) as stranger:
+        statuses = _rotating(lambda ip: stranger.get("/verify/no-such-certificate", headers={"X-Forwarded-For": ip}))
+    assert statuses[-1] == 429
+
+
 def test_by_default_forwarded_headers_are_ignored_in_process(client, db):
     statuses = _rotating(lambda ip: client.get("/api/v1/credentials/no-such-certificate",
                                                headers={"X-Forwarded-For": ip}))
