@@ -31,7 +31,7 @@ def beside(html: str, field: str) -> str:
 def summary_links(html: str) -> list[str]:
     box = html.split('class="error-summary"', 1)
     assert len(box) == 2, "no error summary"
-    return re.findall(r'<a href="#f-([a-z_]+)">', box[1].split("</div>", 1)[0])
+    return re.findall(r'<a href="#f-([a-z0-9_]+)">', box[1].split("</div>", 1)[0])
 
 
 def check(html: str, expected: dict[str, str]) -> None:
@@ -106,3 +106,29 @@ def test_new_cohort_with_missing_and_wrong_fields(client, browser, admin):
     r = browser.post_form("/admin/cohorts", programme="cpp", starts_on="2027-03-01", time_zone="Europe/London",
                           facilitator="nobody@example.com")
     check(r.text, {"facilitator": "There is no account for nobody@example.com"})
+
+
+def test_a_knowledge_check_with_questions_left_unanswered(client, browser, make_user, login, db):
+    from api.catalog import service as catalog_service
+    from api.learning import service as learning_service
+    from api.learning.models import EnrolmentSource
+
+    user = make_user()
+    learning_service.enrol(db, user_id=user.id, programme_id=catalog_service.get_by_slug(db, "acxp").id,
+                           source=EnrolmentSource.admin_grant, check_prerequisites=False)
+    db.commit()
+    login(user.email)
+    url = "/learn/acxp/check/check-outside-in"
+    page = client.get(url)
+    assert page.status_code == 200, "the check's slug changed"
+    count = page.text.count('<fieldset class="question')
+    r = browser.post_form(url, q0="1")
+    assert r.status_code == 422
+    assert summary_links(r.text) == [f"q{i}" for i in range(1, count)]  # in question order
+    for i in range(1, count):
+        fieldset = r.text.split(f'id="f-q{i}"', 1)[1].split("</fieldset>", 1)[0]
+        assert f'id="f-q{i}-error">Answer question {i + 1}' in fieldset
+        assert re.search(rf'aria-describedby="[^"]*f-q{i}-error', fieldset)
+    assert 'value="1" required checked' in r.text.split('id="f-q0"', 1)[1].split("</fieldset>", 1)[0]
+    attempts = client.get("/api/v1/learning/programmes/acxp/checks/check-outside-in").json()
+    assert attempts["attempts_left"] == 3  # nothing was scored
