@@ -90,3 +90,34 @@ def test_every_admin_list_reads_as_cards_on_a_phone(new_page, live_server):
     for href in ("/admin/orders", "/admin/codes", "/admin/cohorts"):
         wide.goto(href)
         shot(wide, "firsthour-1280" + href.replace("/", "-"))
+
+
+def test_forms_with_bad_input_show_each_message_beside_its_field(new_page, live_server):
+    """Checked (axe-core, 390 px) in their error states, and kept as screenshots at 1280 and 390 px."""
+    email = f"forms-{uuid.uuid4().hex[:8]}@example.com"
+    assert _cli(live_server, "users", "create", email, "--name", "Fern Forms", "--password", PASSWORD,
+                "--role", "admin").returncode == 0
+    for width, height in ((1280, 900), (390, 844)):
+        page = new_page(width, height)
+        page.goto("/login")
+        page.get_by_role("button", name="Log in").click()
+        expect(page.locator("#f-email-error")).to_have_text("Enter your email address.")
+        expect(page.locator(".error-summary a[href='#f-password']")).to_have_text("Enter your password.")
+        shot(page, f"firsthour-login-errors-{width}")
+        _log_in(page, email)
+        page.goto("/admin/codes")
+        page.get_by_label("Percentage or amount").fill("half")
+        page.get_by_role("button", name="Create code").click()
+        expect(page.locator("#f-code-error")).to_contain_text("Enter the code")
+        expect(page.locator("#f-value-error")).to_contain_text("whole number")
+        page.locator(".error-summary a[href='#f-value']").click()
+        expect(page).to_have_url(re.compile(r"#f-value$"))
+        shot(page, f"firsthour-codes-errors-{width}")
+        page.goto("/admin/cohorts")
+        page.get_by_label("Time zone").fill("Mars/Olympus")
+        page.get_by_label("First day (local date)").fill("2027-03-01")
+        page.get_by_role("button", name="Create the cohort and its sessions").click()
+        expect(page.locator("#f-time_zone-error")).to_contain_text("is not a time zone")
+        shot(page, f"firsthour-cohorts-errors-{width}")
+        page.goto("/")
+        shot(page, f"firsthour-home-{width}")
