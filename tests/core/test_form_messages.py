@@ -15,12 +15,14 @@ def beside(html: str, field: str) -> str:
     """The message shown with `field`, after checking where it sits; fails if it is not there."""
     at = html.find(f'id="f-{field}-error"')
     assert at > 0, f"no message beside {field}"
-    block_start = html.rfind('<div class="field', 0, at)
-    block_end = html.find("</div>", at)
+    # Its block: the field's <div class="field">, or the <fieldset> of a group of checkboxes or radios.
+    div, group = html.rfind('<div class="field', 0, at), html.rfind("<fieldset", 0, at)
+    block_start = max(div, group)
+    block_end = html.find("</fieldset>" if group > div else "</div>", at)
     block = html[block_start:block_end]
-    assert 'class="field has-error"' in block[:40], f"{field}: its block is not marked as in error"
+    assert "has-error" in block[:block.find(">")], f"{field}: its block is not marked as in error"
     assert f'for="f-{field}"' in block, f"{field}: the message is not in the block of its label"
-    control = re.search(rf'<(input|select|textarea) id="f-{field}"[^>]*>', block)
+    control = re.search(rf'<(input|select|textarea)[^>]* id="f-{field}"[^>]*>', block)
     assert control, f"{field}: its input is not in the block"
     assert 'aria-invalid="true"' in control.group(0)
     assert re.search(rf'aria-describedby="[^"]*\bf-{field}-error\b', control.group(0)), f"{field}: not described"
