@@ -5,6 +5,7 @@ messages come in the order the form lists its fields."""
 from __future__ import annotations
 
 import re
+from html import unescape
 
 import pytest
 
@@ -26,8 +27,7 @@ def beside(html: str, field: str) -> str:
     assert control, f"{field}: its input is not in the block"
     assert 'aria-invalid="true"' in control.group(0)
     assert re.search(rf'aria-describedby="[^"]*\bf-{field}-error\b', control.group(0)), f"{field}: not described"
-    message = re.search(r'id="f-[^"]+-error">([^<]+)<', html[at - 20:]).group(1)
-    return message
+    return unescape(re.search(r'id="f-[^"]+-error">([^<]+)<', html[at - 20:]).group(1))
 
 
 def summary_links(html: str) -> list[str]:
@@ -134,3 +134,12 @@ def test_a_knowledge_check_with_questions_left_unanswered(client, browser, make_
     assert 'value="1" required checked' in r.text.split('id="f-q0"', 1)[1].split("</fieldset>", 1)[0]
     attempts = client.get("/api/v1/learning/programmes/acxp/checks/check-outside-in").json()
     assert attempts["attempts_left"] == 3  # nothing was scored
+
+
+def test_granting_a_place_with_a_missing_email_bad_days_or_an_unknown_learner(client, browser, admin):
+    r = browser.post_form("/admin/enrolments", email="", programme="acxp", access_days="forever")
+    assert r.status_code == 422
+    check(r.text, {"email": "Enter the learner's email address.", "access_days": "whole number of days"})
+    r = browser.post_form("/admin/enrolments", email="nobody@example.com", programme="acxp")
+    assert r.status_code == 404
+    check(r.text, {"email": "No account uses nobody@example.com"})
