@@ -132,17 +132,25 @@ def certificate_renew(request: Request, slug: str, user: CurrentUser, session: S
 
 @router.get("/verify")
 def verify_form(request: Request):
-    return render(request, "certificates/verify_form.html", error=None, values={})
+    return render(request, "certificates/verify_form.html", error=None, errors={}, values={})
 
 
 @router.post("/verify")
 def verify_lookup(request: Request, session: SessionDep, number: str = Form(""), surname: str = Form("")):
+    values = {"number": number, "surname": surname}
+    empty = {k: v for k, v in (("number", "" if number.strip() else "Enter the certificate number."),
+                               ("surname", "" if surname.strip() else "Enter the holder's surname.")) if v}
+    if empty:  # nothing to look up yet (and no look-up counted)
+        return render(request, "certificates/verify_form.html", 422, error=None, errors=empty, values=values)
     try:
         limit_lookups(request, session)
         cert = service.by_number_and_surname(session, number, surname)
-    except (NotFound, TooManyRequests) as exc:
-        return render(request, "certificates/verify_form.html", exc.status_code, error=exc.message,
-                      values={"number": number, "surname": surname})
+    except TooManyRequests as exc:
+        return render(request, "certificates/verify_form.html", exc.status_code, error=exc.message, errors={},
+                      values=values)
+    except NotFound as exc:  # which of the two is wrong is not said: the summary points at the number
+        return render(request, "certificates/verify_form.html", exc.status_code, error=None,
+                      errors={"number": exc.message}, values=values)
     return redirect(f"/verify/{cert.slug}")
 
 

@@ -143,3 +143,12 @@ def test_granting_a_place_with_a_missing_email_bad_days_or_an_unknown_learner(cl
     r = browser.post_form("/admin/enrolments", email="nobody@example.com", programme="acxp")
     assert r.status_code == 404
     check(r.text, {"email": "No account uses nobody@example.com"})
+
+
+def test_verify_with_empty_fields_and_with_no_match(client, browser):
+    r = browser.post_form("/verify", number="", surname="")
+    assert r.status_code == 422
+    check(r.text, {"number": "Enter the certificate number.", "surname": "Enter the holder's surname."})
+    r = browser.post_form("/verify", number="ACXP-0000-0000-0000", surname="Nobody")
+    assert r.status_code == 404
+    check(r.text, {"number": "No certificate matches"})
