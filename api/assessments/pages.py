@@ -30,10 +30,21 @@ def _open(session, user, slug: str, brief_slug: str):
     return programme, submissions.brief_by_slug(session, programme, brief_slug)
 
 
+# Which field of the draft form each refusal is about; the rest are about the attempt as a whole.
+DRAFT_FIELDS = {"text_not_allowed": "text", "text_too_long": "text", "stale_draft": "text",
+                "files_not_allowed": "file", "too_many_files": "file", "empty": "file", "too_large": "file",
+                "not_really_pdf": "file", "type_not_allowed": "file"}
+
+
 def _page(request: Request, session, user, programme, brief, status: int = 200, error: str | None = None,
-          text: str | None = None):
+          text: str | None = None, exc: CadreError | None = None):
     page = views.learner_page(session, user, programme, brief)
-    return render(request, "assessments/learner.html", status, page=page, error=error, text=text)
+    errors: dict[str, str] = {}
+    if isinstance(exc, submissions.NotReady):
+        errors, error = dict(exc.problems), None
+    elif exc is not None and exc.code in DRAFT_FIELDS:
+        errors, error = {DRAFT_FIELDS[exc.code]: exc.message}, None
+    return render(request, "assessments/learner.html", status, page=page, error=error, text=text, errors=errors)
 
 
 def _no_access(request: Request, exc: NotEnrolled):
@@ -77,7 +88,7 @@ async def save_draft(request: Request, slug: str, brief_slug: str, user: Current
 def _refused(request, session, user, slug: str, brief_slug: str, exc: CadreError, text: str | None = None):
     programme = catalog_service.get_by_slug(session, slug)
     brief = submissions.brief_by_slug(session, programme, brief_slug)
-    return _page(request, session, user, programme, brief, exc.status_code, exc.message, text)
+    return _page(request, session, user, programme, brief, exc.status_code, exc.message, text, exc=exc)
 
 
 def _draft(request, slug, brief_slug, user, session, text, version, zone, name, data):

@@ -168,24 +168,35 @@ def files_of(session: Session, submission_ids: list[int]) -> dict[int, list[Subm
     return out
 
 
+class NotReady(Invalid):
+    """What stops a draft being submitted, one message per form field (`problems`)."""
+
+    code = "not_ready"
+
+    def __init__(self, problems: dict[str, str]):
+        super().__init__(" ".join(problems.values()))
+        self.problems = problems
+
+
 def submit(session: Session, sub: Submission, user: User, *, authentic: bool, anonymised: bool,
            now: datetime | None = None) -> Submission:
     """Sign the declarations and submit: allocated to a coach, the learner and coach are emailed."""
     _require_draft(sub)
     now = now or utcnow()
-    problems = []
-    if not authentic:
-        problems.append("Confirm that the work is your own (the authenticity declaration).")
-    if not anonymised:
-        problems.append("Confirm that customer and colleague data has been removed or anonymised.")
+    problems: dict[str, str] = {}  # by the form field each is about, in the form's order
     settings = brief_settings(session, sub)
     has_files = bool(files_of(session, [sub.id])[sub.id])
     if settings.get("text") == "required" and not sub.text.strip():
-        problems.append("This brief needs a written answer: add your text before submitting.")
-    if not sub.text.strip() and not has_files:
-        problems.append("There is nothing to submit yet: add your text or attach a file.")
+        problems["text"] = "This brief needs a written answer: add your text before submitting."
+    elif not sub.text.strip() and not has_files:
+        problems["text" if settings.get("text") != "none" else "file"] = (
+            "There is nothing to submit yet: add your text or attach a file.")
+    if not authentic:
+        problems["authentic"] = "Confirm that the work is your own (the authenticity declaration)."
+    if not anonymised:
+        problems["anonymised"] = "Confirm that customer and colleague data has been removed or anonymised."
     if problems:
-        raise Invalid(" ".join(problems), code="not_ready")
+        raise NotReady(problems)
     if sub.deadline_at is not None and now > sub.deadline_at:
         when = times.show(sub.deadline_at, sub.learner_zone or sub.deadline_zone)
         raise Conflict(f"The deadline for this attempt was {when}; it can no longer be submitted. "

@@ -21,7 +21,7 @@ from api.core.config import get_settings
 from api.core.db import SessionDep, utcnow
 from api.core.errors import CadreError, NotFound, TooManyRequests, respond
 from api.core.security import csrf_protect
-from api.core.templates import redirect, render
+from api.core.templates import field_errors, ordered, redirect, render
 from api.learning import service as learning_service
 
 router = APIRouter(dependencies=[Depends(csrf_protect), Depends(optional_user)], include_in_schema=False)
@@ -132,17 +132,25 @@ def certificate_renew(request: Request, slug: str, user: CurrentUser, session: S
 
 @router.get("/verify")
 def verify_form(request: Request):
-    return render(request, "certificates/verify_form.html", error=None, values={})
+    return render(request, "certificates/verify_form.html", error=None, errors={}, values={})
 
 
 @router.post("/verify")
 def verify_lookup(request: Request, session: SessionDep, number: str = Form(""), surname: str = Form("")):
+    values = {"number": number, "surname": surname}
+    empty = {k: v for k, v in (("number", "" if number.strip() else "Enter the certificate number."),
+                               ("surname", "" if surname.strip() else "Enter the holder's surname.")) if v}
+    if empty:  # nothing to look up yet (and no look-up counted)
+        return render(request, "certificates/verify_form.html", 422, error=None, errors=empty, values=values)
     try:
         limit_lookups(request, session)
         cert = service.by_number_and_surname(session, number, surname)
-    except (NotFound, TooManyRequests) as exc:
-        return render(request, "certificates/verify_form.html", exc.status_code, error=exc.message,
-                      values={"number": number, "surname": surname})
+    except TooManyRequests as exc:
+        return render(request, "certificates/verify_form.html", exc.status_code, error=exc.message, errors={},
+                      values=values)
+    except NotFound as exc:  # which of the two is wrong is not said: the summary points at the number
+        return render(request, "certificates/verify_form.html", exc.status_code, error=None,
+                      errors={"number": exc.message}, values=values)
     return redirect(f"/verify/{cert.slug}")
 
 
@@ -177,11 +185,24 @@ def verify_response(request: Request, session, cert, programme, checked_at):
 @router.get("/admin/certificates")
 def admin_certificates(request: Request, admin: AdminUser, session: SessionDep, q: str | None = None,
                        after: pagination.After = None, before: pagination.Before = None):
+    return _admin_page(request, session, q=q, after=after, before=before)
+
+
+def _admin_page(request: Request, session, status_code: int = 200, *, q: str | None = None, after=None, before=None,
+                errors: dict | None = None, values: dict | None = None):
     q = (q or "").strip()[:100]
     page = service.search(session, q, after=after, before=before)
-    return render(request, "certificates/admin.html", rows=page.rows, pager=page.links("/admin/certificates", {"q": q}),
-                  q=q, back=pagination.here(request), effective=service.effective_status,
-                  renewals=service.pending_renewals(session), programmes=catalog_service.list_programmes(session))
+    return render(request, "certificates/admin.html", status_code, rows=page.rows,
+                  pager=page.links("/admin/certificates", {"q": q}), q=q,
+                  back=pagination.here(request) if request.method == "GET" else "/admin/certificates",
+                  effective=service.effective_status, renewals=service.pending_renewals(session),
+                  programmes=catalog_service.list_programmes(session), errors=errors or {}, values=values or {})
+
+
+ISSUE_FIELDS = ("email", "programme", "holder_name", "reason")
+# Which field of "Issue a certificate by hand" each refusal is about.
+ISSUE_ERRORS = {"programme_not_found": "programme", "bad_name": "holder_name", "reason_required": "reason",
+                "bad_text": "reason", "already_issued": "programme"}
 
 
 @router.post("/admin/certificates/{slug}/status")
@@ -197,18 +218,26 @@ def admin_status(slug: str, admin: AdminUser, session: SessionDep, action: str =
 
 
 @router.post("/admin/certificates/issue")
-def admin_issue(admin: AdminUser, session: SessionDep, email: str = Form(""), programme: str = Form(""),
-                holder_name: str = Form(""), reason: str = Form("")):
-    user = accounts_service.get_by_email(session, email)
+def admin_issue(request: Request, admin: AdminUser, session: SessionDep, email: str = Form(""),
+                programme: str = Form(""), holder_name: str = Form(""), reason: str = Form("")):
+    values = {"email": email, "programme": programme, "holder_name": holder_name, "reason": reason}
+    errors = {}
+    user = accounts_service.get_by_email(session, email) if email.strip() else None
     if user is None:
-        return redirect("/admin/certificates", f"No account uses {email}.", "error")
+        errors["email"] = (f"No account uses {email.strip()}: check the address, or create the account first."
+                           if email.strip() else "Enter the holder's account email.")
+    if not reason.strip():
+        errors["reason"] = "Give a reason for issuing a certificate by hand (the audit trail keeps it)."
+    if errors:
+        return _admin_page(request, session, 422, errors=ordered(errors, ISSUE_FIELDS), values=values)
     try:
         prog = catalog_service.get_by_slug(session, programme)
         enrolment = learning_service.get_enrolment(session, user.id, prog.id)
         cert = service.issue(session, user=user, programme=prog, holder_name=holder_name or user.full_name,
                              enrolment=enrolment, issued_by=admin, reason=reason)
     except CadreError as exc:
-        return redirect("/admin/certificates", exc.message, "error")
+        return _admin_page(request, session, exc.status_code, values=values,
+                           errors=field_errors(exc, ISSUE_ERRORS, "programme"))
     return redirect("/admin/certificates", f"Issued {cert.number} to {cert.holder_name}.")
 
 

@@ -4,7 +4,7 @@ visitors, so every change that can move a next cohort calls `public_changed` (se
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -35,3 +35,24 @@ def next_starts(session: Session, programmes: list[Programme], now: datetime | N
     for programme_id, local_date, _first in rows:
         found.setdefault(programme_id, local_date)
     return found
+
+
+# The worker's cohorts job runs every 5 minutes (api/outbox/registry.py): twice that catches every start.
+STARTED_WINDOW = timedelta(minutes=10)
+
+
+def refresh_started(session: Session, now: datetime) -> bool:
+    """A cohort open for booking has just had its first session: the kept cards showing it as the next
+    cohort are refreshed (no change to a cohort marks that moment, only time passing)."""
+    first = (select(CohortSession.cohort_id, func.min(CohortSession.starts_at).label("first"))
+             .where(CohortSession.status == SessionStatus.scheduled.value).group_by(col(CohortSession.cohort_id))
+             .subquery())
+    started = session.exec(select(Cohort.id).join(first, first.c.cohort_id == Cohort.id).where(
+        Cohort.status == CohortStatus.open.value, first.c.first <= now,
+        first.c.first > now - STARTED_WINDOW).limit(1)).first()
+    if started is None:
+        return False
+    from api.cohorts.service import public_changed
+
+    public_changed(session)
+    return True

@@ -13,7 +13,7 @@ from api.core import pagination
 from api.core.db import SessionDep, utcnow
 from api.core.errors import CadreError
 from api.core.security import csrf_protect
-from api.core.templates import redirect, render
+from api.core.templates import field_errors, redirect, render
 from api.learning import reports
 from api.learning import service as enrolment_service
 from api.learning.models import EnrolmentStatus
@@ -49,10 +49,15 @@ def coach_progress_csv(request: Request, coach: CoachUser, session: SessionDep, 
                                       "Cache-Control": "no-store"})
 
 
+GRANT_ERRORS = {"user_not_found": "email", "programme_not_found": "programme", "prerequisite_missing": "programme",
+                "already_enrolled": "programme"}
+
+
 def _admin_page(request: Request, session, status_code: int = 200, *, values: dict | None = None,
-                error: str | None = None, programme: str | None = None, status: str | None = None,
-                q: str | None = None, after: str | None = None, before: str | None = None):
+                error: str | None = None, errors: dict | None = None, programme: str | None = None,
+                status: str | None = None, q: str | None = None, after: str | None = None, before: str | None = None):
     return render(request, "learning/admin_enrolments.html", status_code, values=values or {}, error=error,
+                  errors=errors or {},
                   **_listing(request, session, "/admin/enrolments", programme, status, q, after, before))
 
 
@@ -68,14 +73,20 @@ def admin_grant(request: Request, admin: AdminUser, session: SessionDep, email: 
                 programme: str = Form(""), access_days: str = Form(""), override: str = Form("")):
     values = {"email": email, "programme": programme, "access_days": access_days, "override": bool(override)}
     days = access_days.strip()
+    errors = {}
+    if not email.strip():
+        errors["email"] = "Enter the learner's email address."
     if days and (not days.isdigit() or int(days) < 1):
-        return _admin_page(request, session, 422, values=values,
-                           error="Access days must be a whole number of days, or empty for lifetime access.")
+        errors["access_days"] = "Access days must be a whole number of days, or empty for lifetime access."
+    if errors:
+        return _admin_page(request, session, 422, values=values, errors=errors)
     try:
         enrolment = enrolment_service.grant(session, email=email, programme=programme, override=bool(override),
                                             access_days=int(days) if days else None, granted_by_id=admin.id)
     except CadreError as exc:
-        return _admin_page(request, session, exc.status_code, values=values, error=exc.message)
+        # The person, the programme (and its ladder): each refusal beside the field it is about.
+        return _admin_page(request, session, exc.status_code, values=values,
+                           errors=field_errors(exc, GRANT_ERRORS, "programme"))
     target = enrolment_service.find_programme(session, programme)
     return redirect("/admin/enrolments", f"{email.strip().lower()} is enrolled in {target.code} "
                                          f"({enrolment.status}).")

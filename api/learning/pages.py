@@ -74,7 +74,13 @@ def check_page(request: Request, slug: str, check_slug: str, user: CurrentUser, 
         view = checks.open_check(session, user, slug, check_slug)
     except NotEnrolled as exc:
         return _no_access(request, exc)
-    return render(request, "learning/check.html", view=view, error=None)
+    return render(request, "learning/check.html", view=view, error=None, errors={}, chosen=[])
+
+
+def _unanswered(check, answers: list[list[int]]) -> dict[str, str]:
+    """The page asks for every question before scoring (the API scores an empty answer as wrong)."""
+    return {f"q{i}": f"Answer question {i + 1}" + (": choose all that apply." if q.get("kind") == "multiple" else ".")
+            for i, (q, chosen) in enumerate(zip(check.questions, answers, strict=True)) if not chosen}
 
 
 @router.post("/learn/{slug}/check/{check_slug}")
@@ -84,12 +90,19 @@ def check_submit(request: Request, slug: str, check_slug: str, user: CurrentUser
         programme = catalog_service.get_by_slug(session, slug)
         check = checks.get_check(session, programme, check_slug)
         answers = [[int(v) for v in fields.get(f"q{i}", []) if v.isdigit()] for i in range(len(check.questions))]
+        unanswered = _unanswered(check, answers)
+        if unanswered:
+            view = checks.open_check(session, user, slug, check_slug)
+            if view.attempts_left and not view.next_attempt_at:  # otherwise the service says why not
+                return render(request, "learning/check.html", 422, view=view, error=None, errors=unanswered,
+                              chosen=answers)
         outcome = checks.submit(session, user, slug, check_slug, answers)
     except NotEnrolled as exc:
         return _no_access(request, exc)
     except (Conflict, Invalid) as exc:
         view = checks.open_check(session, user, slug, check_slug)
-        return render(request, "learning/check.html", exc.status_code, view=view, error=exc.message)
+        return render(request, "learning/check.html", exc.status_code, view=view, error=exc.message, errors={},
+                      chosen=[])
     a = outcome.attempt
     if outcome.programme_completed:
         message = (f"You passed with {a.score_percent}%, and you have completed {programme.display_title}! "

@@ -93,3 +93,19 @@ def test_marking_screen_needs_the_allocation(db, client, people, enrol, as_user,
     as_user(people["admin"])
     assert client.get(f"/coach/marking/{sub.public_id}").status_code == 200
     assert client.get("/admin/assessments").status_code == 200
+
+
+def test_submitting_without_an_answer_or_the_declarations_says_so_beside_each_field(db, client, people, enrol,
+                                                                                     as_user):
+    from tests.core.test_form_messages import check
+
+    learner = people["learner"]
+    enrol(learner)
+    as_user(learner)
+    page = "/learn/acxp/assessments/sco-canvas-and-moments-of-truth-map"
+    assert _post(client, page, page + "/draft").status_code == 303  # start
+    r = _post(client, page, page + "/submit", text="")
+    assert r.status_code == 422
+    check(r.text, {"text": "add your text", "authentic": "Confirm that the work is your own",
+                   "anonymised": "anonymised"})
+    assert "Submitted, awaiting marking" not in client.get(page).text

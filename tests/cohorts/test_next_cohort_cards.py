@@ -57,3 +57,24 @@ def test_a_full_or_draft_cohort_is_not_offered_as_the_next_one(db, make_cohort, 
     db.refresh(full)
     assert full.status == "full"
     assert next_starts(db, [cpp]) == {}
+
+
+def test_a_cohort_that_has_started_leaves_the_kept_cards_when_the_worker_next_runs(db, client, make_cohort):
+    from datetime import timedelta
+
+    from sqlmodel import select
+
+    from api.cohorts import jobs
+    from api.core.pagecache import PageVersion
+
+    def version() -> int:
+        return db.exec(select(PageVersion.version).where(PageVersion.name == "public")).first() or 0
+
+    cohort = make_cohort("cpp", starts_on=date(2027, 2, 1))
+    starts = service.sessions_of(db, cohort)[0].starts_at
+    before = version()
+    assert "programme cards refreshed" not in jobs.waitlist_and_holds(db, starts - timedelta(minutes=5))
+    assert version() == before  # nothing has started: the kept pages stay
+    assert "programme cards refreshed" in jobs.waitlist_and_holds(db, starts + timedelta(minutes=3))
+    assert version() == before + 1  # the kept home page and catalogue are rendered again
+    assert "programme cards refreshed" not in jobs.waitlist_and_holds(db, starts + timedelta(hours=1))

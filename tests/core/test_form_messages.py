@@ -5,6 +5,7 @@ messages come in the order the form lists its fields."""
 from __future__ import annotations
 
 import re
+from html import unescape
 
 import pytest
 
@@ -15,23 +16,24 @@ def beside(html: str, field: str) -> str:
     """The message shown with `field`, after checking where it sits; fails if it is not there."""
     at = html.find(f'id="f-{field}-error"')
     assert at > 0, f"no message beside {field}"
-    block_start = html.rfind('<div class="field', 0, at)
-    block_end = html.find("</div>", at)
+    # Its block: the field's <div class="field">, or the <fieldset> of a group of checkboxes or radios.
+    div, group = html.rfind('<div class="field', 0, at), html.rfind("<fieldset", 0, at)
+    block_start = max(div, group)
+    block_end = html.find("</fieldset>" if group > div else "</div>", at)
     block = html[block_start:block_end]
-    assert 'class="field has-error"' in block[:40], f"{field}: its block is not marked as in error"
+    assert "has-error" in block[:block.find(">")], f"{field}: its block is not marked as in error"
     assert f'for="f-{field}"' in block, f"{field}: the message is not in the block of its label"
-    control = re.search(rf'<(input|select|textarea) id="f-{field}"[^>]*>', block)
+    control = re.search(rf'<(input|select|textarea)[^>]* id="f-{field}"[^>]*>', block)
     assert control, f"{field}: its input is not in the block"
     assert 'aria-invalid="true"' in control.group(0)
     assert re.search(rf'aria-describedby="[^"]*\bf-{field}-error\b', control.group(0)), f"{field}: not described"
-    message = re.search(r'id="f-[^"]+-error">([^<]+)<', html[at - 20:]).group(1)
-    return message
+    return unescape(re.search(r'id="f-[^"]+-error">([^<]+)<', html[at - 20:]).group(1))
 
 
 def summary_links(html: str) -> list[str]:
     box = html.split('class="error-summary"', 1)
     assert len(box) == 2, "no error summary"
-    return re.findall(r'<a href="#f-([a-z_]+)">', box[1].split("</div>", 1)[0])
+    return re.findall(r'<a href="#f-([a-z0-9_]+)">', box[1].split("</div>", 1)[0])
 
 
 def check(html: str, expected: dict[str, str]) -> None:
@@ -106,3 +108,47 @@ def test_new_cohort_with_missing_and_wrong_fields(client, browser, admin):
     r = browser.post_form("/admin/cohorts", programme="cpp", starts_on="2027-03-01", time_zone="Europe/London",
                           facilitator="nobody@example.com")
     check(r.text, {"facilitator": "There is no account for nobody@example.com"})
+
+
+def test_a_knowledge_check_with_questions_left_unanswered(client, browser, make_user, login, db):
+    from api.catalog import service as catalog_service
+    from api.learning import service as learning_service
+    from api.learning.models import EnrolmentSource
+
+    user = make_user()
+    learning_service.enrol(db, user_id=user.id, programme_id=catalog_service.get_by_slug(db, "acxp").id,
+                           source=EnrolmentSource.admin_grant, check_prerequisites=False)
+    db.commit()
+    login(user.email)
+    url = "/learn/acxp/check/check-outside-in"
+    page = client.get(url)
+    assert page.status_code == 200, "the check's slug changed"
+    count = page.text.count('<fieldset class="question')
+    r = browser.post_form(url, q0="1")
+    assert r.status_code == 422
+    assert summary_links(r.text) == [f"q{i}" for i in range(1, count)]  # in question order
+    for i in range(1, count):
+        fieldset = r.text.split(f'id="f-q{i}"', 1)[1].split("</fieldset>", 1)[0]
+        assert f'id="f-q{i}-error">Answer question {i + 1}' in fieldset
+        assert re.search(rf'aria-describedby="[^"]*f-q{i}-error', fieldset)
+    assert 'value="1" required checked' in r.text.split('id="f-q0"', 1)[1].split("</fieldset>", 1)[0]
+    attempts = client.get("/api/v1/learning/programmes/acxp/checks/check-outside-in").json()
+    assert attempts["attempts_left"] == 3  # nothing was scored
+
+
+def test_granting_a_place_with_a_missing_email_bad_days_or_an_unknown_learner(client, browser, admin):
+    r = browser.post_form("/admin/enrolments", email="", programme="acxp", access_days="forever")
+    assert r.status_code == 422
+    check(r.text, {"email": "Enter the learner's email address.", "access_days": "whole number of days"})
+    r = browser.post_form("/admin/enrolments", email="nobody@example.com", programme="acxp")
+    assert r.status_code == 404
+    check(r.text, {"email": "No account uses nobody@example.com"})
+
+
+def test_verify_with_empty_fields_and_with_no_match(client, browser):
+    r = browser.post_form("/verify", number="", surname="")
+    assert r.status_code == 422
+    check(r.text, {"number": "Enter the certificate number.", "surname": "Enter the holder's surname."})
+    r = browser.post_form("/verify", number="ACXP-0000-0000-0000", surname="Nobody")
+    assert r.status_code == 404
+    check(r.text, {"number": "No certificate matches"})

@@ -45,7 +45,7 @@ def _buy(browser, offer="full", code="special50", **buyer):
 
 
 def test_checkout_asks_for_invoice_details_optionally_and_says_plainly_what_is_wrong(client, browser, learner,
-                                                                                     special50, db):
+                                                                                     special50, db, mailbox):
     page = client.get("/checkout/acxs?offer=full").text
     for name in ("buyer_name", "buyer_company", "buyer_vat"):
         assert f'name="{name}"' in page
@@ -65,6 +65,7 @@ def test_checkout_asks_for_invoice_details_optionally_and_says_plainly_what_is_w
 
     _buy(browser, buyer_name="Ada Okafor", buyer_company="Northgate Building Society", buyer_vat="gb 123.456-789")
     order = _order(db, learner)
+    assert f"/billing/{order.public_id}/invoice.pdf" in mailbox.body(mailbox.to(learner.email)[-1])  # the receipt
     assert (order.buyer_name, order.buyer_company, order.buyer_vat) == (
         "Ada Okafor", "Northgate Building Society", "GB123456789")
 
