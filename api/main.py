@@ -50,6 +50,9 @@ from api.halloffame import router as halloffame_router
 from api.learning import admin_pages as learning_admin_pages
 from api.learning import pages as learning_pages
 from api.learning import router as learning_router
+from api.organisations import admin_pages as organisations_admin_pages
+from api.organisations import pages as organisations_pages
+from api.organisations import router as organisations_router
 from api.organisations import settings_pages as organisations_settings_pages
 from api.outbox import pages as outbox_pages
 from api.payments import admin_pages as payments_admin_pages
@@ -59,7 +62,7 @@ from api.payments import router as payments_router
 API_ROUTERS = [accounts_router.router, catalog_router.router, halloffame_router.router, learning_router.router,
                certificates_router.router, certificates_bulk_router.router, payments_router.router,
                payments_router.webhooks, assessments_router.router,
-               assessments_review_router.router, cohorts_router.router]
+               assessments_review_router.router, cohorts_router.router, organisations_router.router]
 PAGE_ROUTERS = [catalog_pages.router, accounts_pages.router, accounts_pages.login_router,
                 accounts_sso_pages.router, accounts_sso_pages.bare_router, accounts_sso_admin_pages.router,
                 halloffame_pages.router,
@@ -70,8 +73,8 @@ PAGE_ROUTERS = [catalog_pages.router, accounts_pages.router, accounts_pages.logi
                 # before certificates' own: /verify/bulk is not a certificate's /verify/{slug}
                 learning_admin_pages.router, certificates_bulk_pages.router, certificates_pages.router,
                 payments_pages.router,
-                organisations_settings_pages.router,
-                payments_admin_pages.router, outbox_pages.router, cohorts_pages.router, cohorts_admin_pages.router]
+                payments_admin_pages.router, outbox_pages.router, cohorts_pages.router, cohorts_admin_pages.router,
+                organisations_settings_pages.router, organisations_pages.router, organisations_admin_pages.router]
 
 
 @asynccontextmanager

@@ -42,6 +42,9 @@ ADMIN_AREAS: list[Area] = [
     Area("/admin/orders", "Orders and refunds", "Every order with its payments and plan; refund in full or in part."),
     Area("/admin/codes", "Discount codes", "Create codes with caps and dates, see their uses, deactivate them."),
     Area("/admin/certificates", "Certificates", "Issue by hand, revoke, suspend, reinstate; approve renewals."),
+    # organisations
+    Area("/admin/organisations", "Organisations", "Every employer organisation: its owners, members and seats; "
+         "grant seats without a payment."),
     Area("/admin/sso-domains", "Single sign-on domains", "Organisations' requests to bind their email domain to a "
          "provider: approve or reject."),
     Area("/admin/outbox", "Outbox", "Emails and events waiting for the worker, dead letters to retry, scheduled jobs."),

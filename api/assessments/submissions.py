@@ -219,3 +219,14 @@ def has_submitted(session: Session, user_id: int, programme_id: int) -> bool:
                                                      Submission.programme_id == programme_id,
                                                      col(Submission.submitted_at).is_not(None)).limit(1)).first()
     return found is not None
+
+
+def latest_of(session: Session, user_ids: list[int]) -> dict[tuple[int, int], Submission]:
+    """Each learner's latest attempt per programme, for a page of learners (organisations' team page)."""
+    latest: dict[tuple[int, int], Submission] = {}
+    if not user_ids:
+        return latest
+    for sub in session.exec(select(Submission).where(col(Submission.user_id).in_(user_ids))
+                            .order_by(col(Submission.id))):
+        latest[(sub.user_id, sub.programme_id)] = sub
+    return latest

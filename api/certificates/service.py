@@ -377,6 +377,26 @@ def mine(session: Session, user: User) -> list[tuple[Certificate, Programme]]:
                              .where(Certificate.user_id == user.id).order_by(col(Certificate.issued_at).desc())).all())
 
 
+def of_holders(session: Session, user_ids: list[int]) -> list[tuple[Certificate, Programme]]:
+    """The current (not superseded) certificates of a page of holders, for organisations' team page,
+    which shows the public ones always and the private ones only to those the holder shares with."""
+    if not user_ids:
+        return []
+    return list(session.exec(select(Certificate, Programme)
+                             .join(Programme, col(Programme.id) == col(Certificate.programme_id))
+                             .where(col(Certificate.user_id).in_(user_ids),
+                                    Certificate.status != CertificateStatus.superseded.value)
+                             .order_by(col(Certificate.issued_at).desc())).all())
+
+
+def expiring_holder_ids(now: datetime, within_days: int, *, public_only: bool):
+    """A subquery of the holders with an active certificate lapsing within `within_days` (filters)."""
+    query = select(Certificate.user_id).where(Certificate.status == CertificateStatus.active.value,
+                                              col(Certificate.expires_at) > now,
+                                              col(Certificate.expires_at) <= now + timedelta(days=within_days))
+    return query.where(col(Certificate.is_private).is_(False)) if public_only else query
+
+
 def events(session: Session, cert: Certificate) -> list[CertificateEvent]:
     return list(session.exec(select(CertificateEvent).where(CertificateEvent.certificate_id == cert.id)
                              .order_by(col(CertificateEvent.created_at))).all())

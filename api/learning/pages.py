@@ -35,7 +35,10 @@ async def form_fields(request: Request) -> dict[str, list[str]]:
 
 @router.get("/dashboard")
 def dashboard_page(request: Request, user: CurrentUser, session: SessionDep):
-    return render(request, "learning/dashboard.html", board=dashboard.dashboard(session, user))
+    from api.organisations import service as organisations_service
+
+    return render(request, "learning/dashboard.html", board=dashboard.dashboard(session, user),
+                  organisations=organisations_service.memberships_of_user(session, user.id))
 
 
 @router.post("/learn/{slug}/enrol")

@@ -282,3 +282,19 @@ def has_completed_a_lesson(session: Session, user_id: int, programme_id: int) ->
     return session.exec(select(LessonCompletion.id).join(Lesson, col(Lesson.id) == col(LessonCompletion.lesson_id))
                         .where(LessonCompletion.user_id == user_id, Lesson.programme_id == programme_id)
                         .limit(1)).first() is not None
+
+
+def enrolments_of(session: Session, user_ids: list[int]) -> list[tuple[Enrolment, Programme]]:
+    """The enrolments of a page of learners (asked by organisations' team page), by programme code."""
+    if not user_ids:
+        return []
+    return list(session.exec(select(Enrolment, Programme)
+                             .join(Programme, col(Programme.id) == col(Enrolment.programme_id))
+                             .where(col(Enrolment.user_id).in_(user_ids)).order_by(Programme.code)))
+
+
+def enrolled_user_ids(programme_id: int):
+    """A subquery of the learners enrolled in a programme (for other domains' filters)."""
+    return select(Enrolment.user_id).where(Enrolment.programme_id == programme_id,
+                                           col(Enrolment.status).in_([EnrolmentStatus.active.value,
+                                                                      EnrolmentStatus.completed.value]))

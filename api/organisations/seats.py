@@ -230,3 +230,23 @@ def holders(session: Session, pool: SeatPool) -> list[Holder]:
                         .where(SeatAssignment.pool_id == pool.id, SeatAssignment.status == SeatStatus.assigned.value)
                         .order_by(User.full_name, User.id))
     return [Holder(a, u, started(session, u.id, pool.programme_id)) for a, u in rows]
+
+
+def buy(session: Session, org: Organisation, user: User, programme_slug: str, quantity: int):
+    """Open (or hand back) a checkout for `quantity` seats: paid, the seats join the pool (credit_order)."""
+    from api.payments import seat_orders
+
+    return seat_orders.open_seat_checkout(session, user=user, organisation_id=org.id,
+                                          organisation_public_id=org.public_id, programme_slug=programme_slug,
+                                          quantity=quantity)
+
+
+def programme_by_slug(session: Session, slug: str) -> Programme:
+    programme = session.exec(select(Programme).where(Programme.slug == (slug or "").strip().lower())).first()
+    if programme is None:
+        raise NotFound("There is no programme with that name.", code="programme_not_found")
+    return programme
+
+
+def session_programme(session: Session, pool: SeatPool) -> Programme:
+    return session.get(Programme, pool.programme_id)

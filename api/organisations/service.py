@@ -320,3 +320,21 @@ def accept(session: Session, token: str, user: User) -> tuple[Organisation, Memb
         session.flush()
     return org, member
 
+
+
+def register_and_accept(session: Session, token: str, *, full_name: str, password: str) -> tuple[User, Organisation]:
+    """A newcomer accepts by making an account with the invited address (confirmed by the link itself)."""
+    from api.accounts import service as accounts_service
+    from api.accounts.schemas import UserCreate
+
+    inv, org = invitation_by_token(session, token)
+    problem = refusal(inv, None)
+    if problem is not None:
+        raise Conflict(problem[1], code=problem[0])
+    if accounts_service.get_by_email(session, inv.email) is not None:
+        raise Conflict(f"There is already an account for {inv.email}: log in to accept the invitation.",
+                       code="account_exists")
+    user = accounts_service.create_user(session, UserCreate(email=inv.email, full_name=full_name, password=password),
+                                        verified=True)
+    accept(session, token, user)
+    return user, org

@@ -134,6 +134,10 @@ def offline_action(request: Request, session_id: str, session: SessionDep, user:
                                                                              "declined.")
         elif action == "cancel":
             provider.cancel(session, order)
+            if order.organisation_id is not None:
+                from api.payments.seat_orders import seats_page
+
+                return redirect(seats_page(session, order, cancelled=True))
             return redirect(f"/checkout/{slug}/cancelled?order={order.public_id}")
         elif action == "decline":
             return render(request, "payments/offline.html", 402, v=view,
@@ -143,6 +147,10 @@ def offline_action(request: Request, session_id: str, session: SessionDep, user:
     except ProviderError as exc:
         return render(request, "payments/offline.html", 409, v=service.order_views(session, [order])[0],
                       error=str(exc))
+    if order.organisation_id is not None:  # seats for an organisation: back to its seats page
+        from api.payments.seat_orders import seats_page
+
+        return redirect(seats_page(session, order))
     return redirect(f"/checkout/success?order={order.public_id}")
 
 

@@ -380,8 +380,8 @@ def close_open_checkouts(session: Session, user_id: int, programme_id: int, note
     they may still have open for it, so it can no longer be paid. One the provider will not close (a
     payment already on its way) stays; if its money arrives, it is refunded (lifecycle.order_paid)."""
     order = open_order(session, user_id, programme_id)
-    if order is None or order.status != OrderStatus.pending.value:
-        return []
+    if order is None or order.status != OrderStatus.pending.value or order.organisation_id is not None:
+        return []  # seats bought for an organisation are not the buyer's own access
     if not _try_close(session, order, provider or get_provider(), note=note):
         log.info("open checkout left to the refund", extra={"order": order.public_id})
         return []

@@ -43,3 +43,36 @@ def team(db, make_user) -> Team:
     add_member(db, org, member, "member")
     db.commit()
     return Team(org, owner, manager, member, outsider, admin)
+
+
+@dataclass
+class Fixture:
+    """`team` plus a pool of 3 granted ACXP seats, one seat held by the member, an open invitation, and
+    a second organisation the team's people are not in."""
+
+    team: Team
+    pool: object
+    assignment: object
+    invitation: object
+    other_org: Organisation
+    tokens: dict
+
+    def headers(self, who: str) -> dict:
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+
+@pytest.fixture
+def setup(db, team, make_user) -> Fixture:
+    from api.accounts import service as accounts_service
+    from api.organisations import seats
+
+    acxp = seats.programme_by_slug(db, "acxp")
+    pool = seats.grant(db, team.org, acxp, 3, team.admin)
+    assignment = seats.assign(db, team.org, pool, team.membership(db, team.member), team.manager)
+    inv, _ = service.invite(db, team.org, team.owner, email="newcomer@acme.example")
+    stranger = make_user("boss@other.example", name="Other Boss")
+    other = service.create(db, stranger, name="Other Ltd")
+    tokens = {who: accounts_service.start_session(db, getattr(team, who))[0]
+              for who in ("owner", "manager", "member", "outsider", "admin")}
+    db.commit()
+    return Fixture(team, pool, assignment, inv, other, tokens)

@@ -79,8 +79,10 @@ class StripeProvider(PaymentProvider):
             params["subscription_data"] = {"metadata": metadata, "description": name}
         else:
             params["mode"] = "payment"
-            params["line_items"] = [{"quantity": 1, "price_data": {
-                "currency": order.currency.lower(), "unit_amount": amounts[0], "product_data": product}}]
+            # Seats for an organisation: N of one price, so Stripe's receipt shows the seats bought.
+            seats = order.quantity if order.quantity > 1 and amounts[0] % order.quantity == 0 else 1
+            params["line_items"] = [{"quantity": seats, "price_data": {
+                "currency": order.currency.lower(), "unit_amount": amounts[0] // seats, "product_data": product}}]
             params["payment_intent_data"] = {"metadata": metadata, "description": name}
         try:
             cs = self.client.v1.checkout.sessions.create(
