@@ -13,6 +13,7 @@ from api.core import pagination
 from api.core.db import SessionDep, utcnow
 from api.core.errors import Forbidden
 from api.organisations import schemas, seats, service, team
+from api.organisations.apikeys import TeamReaderOrKeyDep
 from api.organisations.deps import (
     ManagerAccessDep,
     MemberAccessDep,
@@ -218,10 +219,11 @@ def _member(r: team.TeamRow) -> schemas.TeamMemberPublic:
 
 
 @router.get("/{org_id}/team", response_model=pagination.CursorPage[schemas.TeamMemberPublic], responses=E)
-def team_list(session: SessionDep, access: TeamReaderDep, role: str | None = None, programme: str | None = None,
+def team_list(session: SessionDep, access: TeamReaderOrKeyDep, role: str | None = None, programme: str | None = None,
               q: str | None = None, expiring: str | None = None, after: pagination.After = None,
               limit: pagination.Limit = pagination.PAGE_SIZE):
-    """Members with what each agreed to share. Filters: role, programme (slug), q (name or email),
+    """Members with what each agreed to share (also for an API key with the `team:read` scope). Filters:
+    role, programme (slug), q (name or email),
     expiring=1 (a certificate lapsing within 90 days)."""
     page = team.team_page(session, access.org, team.clean_filters(role, programme, q, expiring), after=after,
                           size=limit)
@@ -229,7 +231,7 @@ def team_list(session: SessionDep, access: TeamReaderDep, role: str | None = Non
 
 
 @router.get("/{org_id}/team.csv", responses={**E, 200: {"content": {"text/csv": {}}}})
-def team_csv(session: SessionDep, access: TeamReaderDep, role: str | None = None, programme: str | None = None,
+def team_csv(session: SessionDep, access: TeamReaderOrKeyDep, role: str | None = None, programme: str | None = None,
              q: str | None = None, expiring: str | None = None):
     return csv_response(session, access, team.clean_filters(role, programme, q, expiring))
 
