@@ -153,9 +153,9 @@ def accept(token: str, session: SessionDep, user: CurrentUser):
 
 def _pool(session, pool, programme) -> schemas.PoolPublic:
     return schemas.PoolPublic(
-        id=pool.public_id, programme=programme.slug, quantity=pool.quantity, assigned=pool.assigned,
-        available=pool.quantity - pool.assigned, take_backs=pool.take_backs,
-        take_backs_allowed=pool.quantity * pool.max_take_backs_per_seat,
+        id=pool.public_id, programme=programme.slug, cohort=seats.cohort_title(session, pool),
+        quantity=pool.quantity, assigned=pool.assigned, available=pool.quantity - pool.assigned,
+        take_backs=pool.take_backs, take_backs_allowed=pool.quantity * pool.max_take_backs_per_seat,
         holders=[schemas.HolderPublic(assignment=h.assignment.id, member_email=h.user.email, name=h.user.full_name,
                                       started=h.started, assigned_at=h.assignment.assigned_at)
                  for h in seats.holders(session, pool)])
@@ -182,7 +182,7 @@ def grant(org_id: str, data: schemas.SeatGrant, session: SessionDep, admin: Admi
     """Platform admins give an organisation seats without a payment."""
     org = service.get_by_public_id(session, org_id)
     programme = seats.programme_by_slug(session, data.programme)
-    pool = seats.grant(session, org, programme, data.quantity, admin, note=data.note)
+    pool = seats.grant(session, org, programme, data.quantity, admin, note=data.note, cohort=data.cohort)
     return _pool(session, pool, programme)
 
 

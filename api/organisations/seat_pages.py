@@ -43,7 +43,8 @@ def _seats_page(request: Request, session, access: OrgAccess, status: int = 200,
     members = service.members(session, access.org.id)
     holding = {p.id: {h.user.id for h in hs} for p, _, hs in pools}
     free = {p.id: [(m, u) for m, u in members if u.id not in holding[p.id]] for p, _, _ in pools}
-    context = dict(access=access, org=access.org, pools=pools, free_members=free,
+    titles = {p.id: seats.cohort_title(session, p) for p, _, _ in pools}
+    context = dict(access=access, org=access.org, pools=pools, free_members=free, cohort_titles=titles,
                    programmes=_buyable(session) if access.is_owner else [], error=None, values={},
                    paid=request.query_params.get("paid"), cancelled=request.query_params.get("cancelled"))
     context.update(ctx)
