@@ -52,6 +52,10 @@ def _page(request: Request, session, access: OrgAccess, status: int = 200, **ctx
                    invitations=service.invitations(session, org.id) if access.may_manage else [],
                    invite_values={}, invite_error=None, billing_error=None, at=utcnow(),
                    invitation_days=get_settings().org_invitation_days)
+    if access.is_owner or access.admin:  # the API keys and single sign-on domains (settings_pages.py)
+        from api.organisations.settings_pages import summary
+
+        context["integrations"] = summary(session, access)
     context.update(ctx)
     return render(request, "organisations/organisation.html", status, **context)
 

@@ -6,6 +6,7 @@ log-in with it is tests/e2e/test_sso_journey.py)."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -76,7 +77,8 @@ def test_an_owner_makes_a_key_and_asks_for_single_sign_on(tab, server):
 
     _log_in(page, "olive@acme.example")
     page.wait_for_url("**/dashboard")
-    page.goto(f"/organisations/{org}/api-keys")
+    page.goto(f"/organisations/{org}")
+    page.get_by_role("link", name="Manage API keys").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("API keys")
     check_page(page)
     page.get_by_label("Name").fill("HR system")
@@ -92,6 +94,9 @@ def test_an_owner_makes_a_key_and_asks_for_single_sign_on(tab, server):
     page.goto(f"/organisations/{org}/api-keys")
     expect(page.get_by_text(raw)).to_have_count(0)
     expect(page.get_by_role("row").filter(has_text="HR system")).to_contain_text("UTC")
+    page.goto(f"/organisations/{org}")
+    expect(page.get_by_text("HR system (")).to_contain_text(re.compile(r"last used \d+ \w+ \d{4}, \d\d:\d\d UTC"))
+    check_page(page)
 
     page.goto(f"/organisations/{org}/sso")
     check_page(page)
