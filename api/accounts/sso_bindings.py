@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from api.accounts import sso
 from api.accounts.models import BindingStatus, SSODomainBinding, User
+from api.core import email as mail
 from api.core import pagination
 from api.core.db import utcnow
 from api.core.errors import Conflict, Invalid, NotFound
@@ -129,7 +130,23 @@ def decide(session: Session, binding_id: int, admin: User, *, approve: bool, not
         session.add(row)
     if guard.duplicate:
         raise Conflict(f"{row.domain} is already bound for another organisation.", code="domain_taken")
+    _tell_requester(session, row)
     return row
+
+
+def _tell_requester(session: Session, row: SSODomainBinding) -> None:
+    """The owner who asked hears the decision (through the outbox, with the request's transaction)."""
+    from api.organisations.models import Organisation
+
+    asker = session.get(User, row.requested_by_id) if row.requested_by_id else None
+    org = session.get(Organisation, row.owner_id) if row.owner_id else None
+    if asker is None or org is None:
+        return
+    p = sso.providers().get(row.provider_key)
+    mail.send_template(session, asker.email, "accounts/sso_domain_decided", name=asker.full_name,
+                       organisation=org.name, domain=row.domain, provider=p.name if p else row.provider_key,
+                       approved=row.status == BindingStatus.approved.value, required=row.required,
+                       note=row.decision_note, settings_path=f"/organisations/{org.public_id}/sso")
 
 
 def page(session: Session, status: str | None, *, after: str | None = None, before: str | None = None):
