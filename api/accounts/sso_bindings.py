@@ -12,7 +12,7 @@ Flushes, never commits.
 
 from __future__ import annotations
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from api.accounts import sso
 from api.accounts.models import BindingStatus, SSODomainBinding, User
@@ -30,6 +30,7 @@ PUBLIC_MAIL_DOMAINS = frozenset({
     "yandex.com", "qq.com", "163.com",
 })
 _LABEL_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-")
+MAX_DOMAINS = 20
 ORDER = pagination.Keyset(SSODomainBinding.created_at, SSODomainBinding.id, descending=True)
 
 
@@ -47,6 +48,13 @@ def clean_domain(domain: str) -> str:
     return domain
 
 
+def _lock_owner(session: Session, org_id: int) -> None:
+    # An organisation's requests take turns, so the cap on its domains is counted exactly.
+    from api.organisations.models import Organisation
+
+    session.exec(select(Organisation.id).where(Organisation.id == org_id).with_for_update()).one()
+
+
 def _taken() -> Conflict:  # made only to be raised
     return Conflict("This domain is already bound to single sign-on, or another request for it is waiting. If it is "
                     "yours, contact the platform's administrators.", code="domain_taken")
@@ -58,6 +66,12 @@ def request(session: Session, org_id: int, user: User, *, provider_key: str, dom
     if provider_key not in sso.providers():
         raise Invalid("Choose one of the single sign-on providers listed.", code="bad_provider")
     domain = clean_domain(domain)
+    _lock_owner(session, org_id)
+    held = session.exec(select(func.count()).select_from(SSODomainBinding).where(
+        SSODomainBinding.owner_id == org_id, SSODomainBinding.status != BindingStatus.rejected.value)).one()
+    if held >= MAX_DOMAINS:
+        raise Conflict(f"An organisation has at most {MAX_DOMAINS} single sign-on domains (asked for or approved). "
+                       "Withdraw one it no longer uses first.", code="too_many_domains")
     rows = session.exec(select(SSODomainBinding).where(SSODomainBinding.domain == domain)).all()
     for row in rows:
         mine = row.owner_id == org_id

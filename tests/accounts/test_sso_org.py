@@ -201,3 +201,11 @@ def test_only_platform_admins_decide(client, login, team, db, who):  # noqa: F81
     r = client.post("/admin/sso-domains/999999/decide",
                     data={"csrf_token": csrf_from(client.get("/verify/bulk").text), "decision": "approve"})
     assert r.status_code == 404
+
+
+def test_an_organisation_holds_at_most_twenty_domains(client, login, team, db):  # noqa: F811
+    db.add_all([SSODomainBinding(provider_key="acme", domain=f"d{i}.example", owner_id=team.org.id,
+                                 status="pending") for i in range(sso_bindings.MAX_DOMAINS)])
+    db.commit()
+    r = ask(client, login, team, domain="one-more.example")
+    assert r.status_code == 409 and "at most 20 single sign-on domains" in r.text
