@@ -31,11 +31,11 @@ def _buyable(session):
     from api.catalog.models import Offer, OfferKind, Programme
 
     # Programmes with a pay-in-full price that are not sold by cohort (cohort seats are granted).
-    return list(session.exec(select(Programme).join(Offer, col(Offer.programme_id) == col(Programme.id))
-                             .where(Offer.kind == OfferKind.full.value, col(Offer.retired_at).is_(None),
-                                    col(Programme.retired_at).is_(None),
-                                    Programme.format != DeliveryFormat.live_cohort.value)
-                             .order_by(Programme.family, Programme.level, Programme.code).distinct()))
+    priced = select(Offer.programme_id).where(Offer.kind == OfferKind.full.value, col(Offer.retired_at).is_(None))
+    # A subquery, not DISTINCT over a join: a programme row carries JSON, which PostgreSQL cannot compare.
+    return list(session.exec(select(Programme).where(col(Programme.id).in_(priced), col(Programme.retired_at).is_(None),
+                                                     Programme.format != DeliveryFormat.live_cohort.value)
+                             .order_by(Programme.family, Programme.level, Programme.code)))
 
 
 def _seats_page(request: Request, session, access: OrgAccess, status: int = 200, **ctx):
