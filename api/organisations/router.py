@@ -73,11 +73,15 @@ def change(data: schemas.OrganisationUpdate, session: SessionDep, access: OwnerA
 
 # --- members ---------------------------------------------------------------------------------------
 
-@router.get("/{org_id}/members", response_model=list[schemas.MemberPublic], responses=E)
-def members(session: SessionDep, access: OrgAccessDep):
-    """Who is in the organisation, with roles (every member sees this; progress is on /team)."""
-    return [schemas.MemberPublic(id=m.id, name=u.full_name, email=u.email, role=m.role, joined_at=m.created_at)
-            for m, u in service.members(session, access.org.id)]
+@router.get("/{org_id}/members", response_model=pagination.CursorPage[schemas.MemberPublic], responses=E)
+def members(session: SessionDep, access: OrgAccessDep, after: pagination.After = None,
+            limit: pagination.Limit = pagination.PAGE_SIZE):
+    """Who is in the organisation, with roles, in the order they joined (every member sees this; progress
+    is on /team)."""
+    page = service.members_page(session, access.org.id, after=after, size=limit)
+    return pagination.CursorPage(items=[schemas.MemberPublic(id=m.id, name=u.full_name, email=u.email, role=m.role,
+                                                             joined_at=m.created_at) for m, u in page.rows],
+                                 next=page.next)
 
 
 @router.patch("/{org_id}/members/{member_id}", response_model=schemas.MemberPublic, responses={**E, 409: {}})

@@ -96,7 +96,7 @@ def test_owner_buys_seats_invites_and_follows_a_colleagues_progress(page, new_pa
 
     # The owner gives them a seat.
     page.goto(home + "/seats")
-    page.get_by_label("Give a seat to").select_option(label=f"Asha Colleague ({first})")
+    page.get_by_label("Give a seat to").fill(first)
     page.get_by_role("button", name="Assign a seat").click()
     expect(page.get_by_text("Asha Colleague has a seat and is enrolled")).to_be_visible()
     expect(page.get_by_text("2 of 3 seats free")).to_be_visible()

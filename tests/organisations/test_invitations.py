@@ -97,7 +97,7 @@ def test_accepting_twice_joins_once(db, team, make_user, client, login):
     assert client.post(f"/api/v1/organisations/invitations/{token}/accept").json()["role"] == "manager"
     r = client.post(f"/api/v1/organisations/invitations/{token}/accept")
     assert r.status_code == 409 and r.json()["error"]["code"] == "invitation_used"
-    assert len([m for m, _ in service.members(db, team.org.id) if m.user_id == keen.id]) == 1
+    assert len([m for m, _ in service.members_page(db, team.org.id).rows if m.user_id == keen.id]) == 1
 
 
 def test_an_unknown_or_withdrawn_link_says_so(db, team, client, make_user, login):

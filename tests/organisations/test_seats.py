@@ -150,13 +150,26 @@ def test_the_seats_page_assigns_and_takes_back(client, db, team, acxp, login):
     page = client.get(url)
     assert "1</strong> of 1 seats free" in page.text
     r = client.post(f"{url}/{pool.public_id}/assign", data={
-        "csrf_token": csrf_from(page.text), "member": str(team.membership(db, team.member).id)})
+        "csrf_token": csrf_from(page.text), "email": team.member.email})
     assert "Milo Member has a seat and is enrolled" in r.text
     assert "0</strong> of 1 seats free" in r.text
     r = client.post(f"{url}/{pool.public_id}/assign", data={
-        "csrf_token": csrf_from(page.text), "member": str(team.membership(db, team.owner).id)})
+        "csrf_token": csrf_from(page.text), "email": team.owner.email})
     assert "Every seat of" in r.text  # refused, with the reason on the page
     row = seats.live_assignment(db, pool.id, team.member.id)
     r = client.post(f"{url}/{pool.public_id}/take-back", data={"csrf_token": csrf_from(page.text),
                                                                "assignment": str(row.id)})
     assert "The seat is back in the pool" in r.text and "1</strong> of 1 seats free" in r.text
+
+
+def test_assigning_by_the_address_of_someone_who_is_not_a_member_says_so(client, db, team, acxp, login):
+    from tests.conftest import csrf_from
+
+    pool = seats.grant(db, team.org, acxp, 1, team.admin)
+    db.commit()
+    login(team.manager.email)
+    url = f"/organisations/{team.org.public_id}/seats"
+    page = client.get(url)
+    r = client.post(f"{url}/{pool.public_id}/assign", data={"csrf_token": csrf_from(page.text),
+                                                            "email": team.outsider.email})
+    assert f"{team.outsider.email} is not a member of Acme Services: invite them first." in r.text
