@@ -12,10 +12,11 @@ Flushes, never commits.
 
 from __future__ import annotations
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from api.accounts import sso
 from api.accounts.models import BindingStatus, SSODomainBinding, User
+from api.core import email as mail
 from api.core import pagination
 from api.core.db import utcnow
 from api.core.errors import Conflict, Invalid, NotFound
@@ -29,6 +30,7 @@ PUBLIC_MAIL_DOMAINS = frozenset({
     "yandex.com", "qq.com", "163.com",
 })
 _LABEL_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-")
+MAX_DOMAINS = 20
 ORDER = pagination.Keyset(SSODomainBinding.created_at, SSODomainBinding.id, descending=True)
 
 
@@ -46,6 +48,13 @@ def clean_domain(domain: str) -> str:
     return domain
 
 
+def _lock_owner(session: Session, org_id: int) -> None:
+    # An organisation's requests take turns, so the cap on its domains is counted exactly.
+    from api.organisations.models import Organisation
+
+    session.exec(select(Organisation.id).where(Organisation.id == org_id).with_for_update()).one()
+
+
 def _taken() -> Conflict:  # made only to be raised
     return Conflict("This domain is already bound to single sign-on, or another request for it is waiting. If it is "
                     "yours, contact the platform's administrators.", code="domain_taken")
@@ -57,6 +66,12 @@ def request(session: Session, org_id: int, user: User, *, provider_key: str, dom
     if provider_key not in sso.providers():
         raise Invalid("Choose one of the single sign-on providers listed.", code="bad_provider")
     domain = clean_domain(domain)
+    _lock_owner(session, org_id)
+    held = session.exec(select(func.count()).select_from(SSODomainBinding).where(
+        SSODomainBinding.owner_id == org_id, SSODomainBinding.status != BindingStatus.rejected.value)).one()
+    if held >= MAX_DOMAINS:
+        raise Conflict(f"An organisation has at most {MAX_DOMAINS} single sign-on domains (asked for or approved). "
+                       "Withdraw one it no longer uses first.", code="too_many_domains")
     rows = session.exec(select(SSODomainBinding).where(SSODomainBinding.domain == domain)).all()
     for row in rows:
         mine = row.owner_id == org_id
@@ -129,7 +144,23 @@ def decide(session: Session, binding_id: int, admin: User, *, approve: bool, not
         session.add(row)
     if guard.duplicate:
         raise Conflict(f"{row.domain} is already bound for another organisation.", code="domain_taken")
+    _tell_requester(session, row)
     return row
+
+
+def _tell_requester(session: Session, row: SSODomainBinding) -> None:
+    """The owner who asked hears the decision (through the outbox, with the request's transaction)."""
+    from api.organisations.models import Organisation
+
+    asker = session.get(User, row.requested_by_id) if row.requested_by_id else None
+    org = session.get(Organisation, row.owner_id) if row.owner_id else None
+    if asker is None or org is None:
+        return
+    p = sso.providers().get(row.provider_key)
+    mail.send_template(session, asker.email, "accounts/sso_domain_decided", name=asker.full_name,
+                       organisation=org.name, domain=row.domain, provider=p.name if p else row.provider_key,
+                       approved=row.status == BindingStatus.approved.value, required=row.required,
+                       note=row.decision_note, settings_path=f"/organisations/{org.public_id}/sso")
 
 
 def page(session: Session, status: str | None, *, after: str | None = None, before: str | None = None):

@@ -108,6 +108,40 @@ def hold(session: Session, user: User, cohort: Cohort, order) -> str | None:
     return None
 
 
+def place_funded(session: Session, cohort_id: int, user_id: int, note: str) -> str | None:
+    """Asked by organisations: a seat its pool pays for, given to a member. Taken under the cohort's row
+    lock like any other, counted against capacity. None when placed, else why not (plain data)."""
+    now = utcnow()
+    cohort = service.lock_cohort(session, cohort_id)
+    if cohort.status in (CohortStatus.cancelled.value, CohortStatus.finished.value):
+        return f"{cohort.title} is {cohort.status}: choose another cohort."
+    if _live_seat(session, user_id, cohort.programme_id) is not None:
+        return "That member already has (or is holding) a seat in a cohort of this programme."
+    if service.taken(session, cohort.id, now, except_user=user_id) >= cohort.capacity:
+        return f"{cohort.title} is full: no seat can be given in it."
+    row = Seat(cohort_id=cohort.id, programme_id=cohort.programme_id, user_id=user_id,
+               status=SeatStatus.paid.value, note=note)
+    if not flush_unique(session, row):
+        return "That member already has (or is holding) a seat in a cohort of this programme."
+    _offer_taken(session, cohort, user_id)
+    service.refresh_status(session, cohort, now)
+    return None
+
+
+def release_funded(session: Session, cohort_id: int, user_id: int, note: str) -> None:
+    """Asked by organisations: the seat it gave this member was taken back (before they started)."""
+    seat = session.exec(select(Seat).where(Seat.cohort_id == cohort_id, Seat.user_id == user_id,
+                                           Seat.status == SeatStatus.paid.value, col(Seat.order_id).is_(None))
+                        .execution_options(populate_existing=True)).first()
+    if seat is None:
+        return
+    now = utcnow()
+    seat.status, seat.note, seat.updated_at = SeatStatus.released.value, note, now
+    session.add(seat)
+    session.flush()
+    service.refresh_status(session, session.get(Cohort, cohort_id), now)
+
+
 def _offer_taken(session: Session, cohort: Cohort, user_id: int) -> None:
     for entry in session.exec(select(WaitlistEntry).where(
             WaitlistEntry.cohort_id == cohort.id, WaitlistEntry.user_id == user_id,

@@ -32,8 +32,9 @@ def organisations(request: Request, session: SessionDep, admin: AdminUser, q: st
 
 @router.post("/admin/organisations/grant")
 def grant(request: Request, session: SessionDep, admin: AdminUser, organisation: str = Form(""),
-          programme: str = Form(""), quantity: str = Form(""), note: str = Form("")):
-    values = {"organisation": organisation, "programme": programme, "quantity": quantity, "note": note}
+          programme: str = Form(""), cohort: str = Form(""), quantity: str = Form(""), note: str = Form("")):
+    values = {"organisation": organisation, "programme": programme, "cohort": cohort, "quantity": quantity,
+              "note": note}
     try:
         org = service.get_by_public_id(session, organisation.strip())
         try:
@@ -41,7 +42,7 @@ def grant(request: Request, session: SessionDep, admin: AdminUser, organisation:
         except ValueError:
             raise Invalid("Enter how many seats, as a number.", code="bad_quantity") from None
         pool = seats.grant(session, org, seats.programme_by_slug(session, programme), n, admin,
-                           note=note.strip()[:300] or None)
+                           note=note.strip()[:300] or None, cohort=cohort.strip() or None)
     except CadreError as exc:
         return _list(request, session, exc.status_code, error=exc.message, values=values)
     return redirect("/admin/organisations", f"Granted {n} seats to {org.name} ({pool.quantity} in all).")

@@ -13,19 +13,21 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
 from api.accounts.models import User
 from api.core import counters
 from api.core.config import get_settings
-from api.core.db import durable, utcnow
+from api.core.db import SessionDep, durable, utcnow
 from api.core.errors import Conflict, Forbidden, Invalid, NotAuthenticated, NotFound, TooManyRequests
 from api.core.integrity import flush_unique
 from api.core.schemas import text_problem
 from api.organisations.apikey_models import ApiKey
+from api.organisations.deps import OrgAccess, org_access, team_reader
 from api.organisations.models import Organisation
 
 KEY_PREFIX = "cdk_"
@@ -178,3 +180,23 @@ def api_caller(request: Request, session: Session, scope: str) -> Caller:
     if user is None:
         raise NotAuthenticated("Log in, or send an API key: Authorization: Bearer <key>.")
     return Caller(bucket=f"user:{user.id}", user=user)
+
+
+def team_reader_or_key(request: Request, org_id: str, session: SessionDep) -> OrgAccess:
+    """The team API's guard: a key with `team:read` made by this very organisation (another's: 404), or a
+    person the team pages let in (owners, managers, platform admins: deps.team_reader)."""
+    raw = _bearer(request)
+    if raw and raw.startswith(KEY_PREFIX):
+        caller = api_caller(request, session, "team:read")
+        org = session.exec(select(Organisation).where(Organisation.public_id == org_id)).first()
+        if org is None or org.id != caller.key.organisation_id:
+            raise NotFound("There is no organisation at this address, or this key is not one of its keys.",
+                           code="organisation_not_found")
+        return OrgAccess(org, None, None, False)
+    from api.accounts.deps import current_user, optional_user
+
+    user = current_user(request, optional_user(request, session))
+    return team_reader(org_access(request, org_id, session, user))
+
+
+TeamReaderOrKeyDep = Annotated[OrgAccess, Depends(team_reader_or_key)]

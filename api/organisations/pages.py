@@ -47,11 +47,17 @@ def create(request: Request, session: SessionDep, user: CurrentUser, name: str =
 
 def _page(request: Request, session, access: OrgAccess, status: int = 200, **ctx):
     org = access.org
-    context = dict(access=access, org=org, members=service.members(session, org.id),
+    page = service.members_page(session, org.id, after=request.query_params.get("after"),
+                                before=request.query_params.get("before"))
+    context = dict(access=access, org=org, members=page.rows, member_pages=page.links(_home(access), {}),
                    pools=seats.pools_of(session, org.id), roles=[r.value for r in OrgRole],
                    invitations=service.invitations(session, org.id) if access.may_manage else [],
                    invite_values={}, invite_error=None, billing_error=None, at=utcnow(),
                    invitation_days=get_settings().org_invitation_days)
+    if access.is_owner or access.admin:  # the API keys and single sign-on domains (settings_pages.py)
+        from api.organisations.settings_pages import summary
+
+        context["integrations"] = summary(session, access)
     context.update(ctx)
     return render(request, "organisations/organisation.html", status, **context)
 

@@ -13,6 +13,7 @@ from api.core import pagination
 from api.core.db import SessionDep, utcnow
 from api.core.errors import Forbidden
 from api.organisations import schemas, seats, service, team
+from api.organisations.apikeys import TeamReaderOrKeyDep
 from api.organisations.deps import (
     ManagerAccessDep,
     MemberAccessDep,
@@ -72,11 +73,15 @@ def change(data: schemas.OrganisationUpdate, session: SessionDep, access: OwnerA
 
 # --- members ---------------------------------------------------------------------------------------
 
-@router.get("/{org_id}/members", response_model=list[schemas.MemberPublic], responses=E)
-def members(session: SessionDep, access: OrgAccessDep):
-    """Who is in the organisation, with roles (every member sees this; progress is on /team)."""
-    return [schemas.MemberPublic(id=m.id, name=u.full_name, email=u.email, role=m.role, joined_at=m.created_at)
-            for m, u in service.members(session, access.org.id)]
+@router.get("/{org_id}/members", response_model=pagination.CursorPage[schemas.MemberPublic], responses=E)
+def members(session: SessionDep, access: OrgAccessDep, after: pagination.After = None,
+            limit: pagination.Limit = pagination.PAGE_SIZE):
+    """Who is in the organisation, with roles, in the order they joined (every member sees this; progress
+    is on /team)."""
+    page = service.members_page(session, access.org.id, after=after, size=limit)
+    return pagination.CursorPage(items=[schemas.MemberPublic(id=m.id, name=u.full_name, email=u.email, role=m.role,
+                                                             joined_at=m.created_at) for m, u in page.rows],
+                                 next=page.next)
 
 
 @router.patch("/{org_id}/members/{member_id}", response_model=schemas.MemberPublic, responses={**E, 409: {}})
@@ -152,9 +157,9 @@ def accept(token: str, session: SessionDep, user: CurrentUser):
 
 def _pool(session, pool, programme) -> schemas.PoolPublic:
     return schemas.PoolPublic(
-        id=pool.public_id, programme=programme.slug, quantity=pool.quantity, assigned=pool.assigned,
-        available=pool.quantity - pool.assigned, take_backs=pool.take_backs,
-        take_backs_allowed=pool.quantity * pool.max_take_backs_per_seat,
+        id=pool.public_id, programme=programme.slug, cohort=seats.cohort_title(session, pool),
+        quantity=pool.quantity, assigned=pool.assigned, available=pool.quantity - pool.assigned,
+        take_backs=pool.take_backs, take_backs_allowed=pool.quantity * pool.max_take_backs_per_seat,
         holders=[schemas.HolderPublic(assignment=h.assignment.id, member_email=h.user.email, name=h.user.full_name,
                                       started=h.started, assigned_at=h.assignment.assigned_at)
                  for h in seats.holders(session, pool)])
@@ -181,7 +186,7 @@ def grant(org_id: str, data: schemas.SeatGrant, session: SessionDep, admin: Admi
     """Platform admins give an organisation seats without a payment."""
     org = service.get_by_public_id(session, org_id)
     programme = seats.programme_by_slug(session, data.programme)
-    pool = seats.grant(session, org, programme, data.quantity, admin, note=data.note)
+    pool = seats.grant(session, org, programme, data.quantity, admin, note=data.note, cohort=data.cohort)
     return _pool(session, pool, programme)
 
 
@@ -218,10 +223,11 @@ def _member(r: team.TeamRow) -> schemas.TeamMemberPublic:
 
 
 @router.get("/{org_id}/team", response_model=pagination.CursorPage[schemas.TeamMemberPublic], responses=E)
-def team_list(session: SessionDep, access: TeamReaderDep, role: str | None = None, programme: str | None = None,
+def team_list(session: SessionDep, access: TeamReaderOrKeyDep, role: str | None = None, programme: str | None = None,
               q: str | None = None, expiring: str | None = None, after: pagination.After = None,
               limit: pagination.Limit = pagination.PAGE_SIZE):
-    """Members with what each agreed to share. Filters: role, programme (slug), q (name or email),
+    """Members with what each agreed to share (also for an API key with the `team:read` scope). Filters:
+    role, programme (slug), q (name or email),
     expiring=1 (a certificate lapsing within 90 days)."""
     page = team.team_page(session, access.org, team.clean_filters(role, programme, q, expiring), after=after,
                           size=limit)
@@ -229,7 +235,7 @@ def team_list(session: SessionDep, access: TeamReaderDep, role: str | None = Non
 
 
 @router.get("/{org_id}/team.csv", responses={**E, 200: {"content": {"text/csv": {}}}})
-def team_csv(session: SessionDep, access: TeamReaderDep, role: str | None = None, programme: str | None = None,
+def team_csv(session: SessionDep, access: TeamReaderOrKeyDep, role: str | None = None, programme: str | None = None,
              q: str | None = None, expiring: str | None = None):
     return csv_response(session, access, team.clean_filters(role, programme, q, expiring))
 

@@ -76,6 +76,7 @@ class SeatCheckoutPublic(BaseModel):
 
 class SeatGrant(BaseModel):
     programme: str = Field(min_length=1, max_length=80)
+    cohort: str | None = Field(default=None, max_length=40)  # a live programme's cohort (its public id)
     quantity: int = Field(ge=1, le=10_000)
     note: str | None = Field(default=None, max_length=300)
 
@@ -95,6 +96,7 @@ class HolderPublic(BaseModel):
 class PoolPublic(BaseModel):
     id: str
     programme: str
+    cohort: str | None  # the cohort's title, for seats in a live cohort
     quantity: int
     assigned: int
     available: int

@@ -31,19 +31,17 @@ def _buyable(session):
     from api.catalog.models import Offer, OfferKind, Programme
 
     # Programmes with a pay-in-full price that are not sold by cohort (cohort seats are granted).
-    return list(session.exec(select(Programme).join(Offer, col(Offer.programme_id) == col(Programme.id))
-                             .where(Offer.kind == OfferKind.full.value, col(Offer.retired_at).is_(None),
-                                    col(Programme.retired_at).is_(None),
-                                    Programme.format != DeliveryFormat.live_cohort.value)
-                             .order_by(Programme.family, Programme.level, Programme.code).distinct()))
+    priced = select(Offer.programme_id).where(Offer.kind == OfferKind.full.value, col(Offer.retired_at).is_(None))
+    # A subquery, not DISTINCT over a join: a programme row carries JSON, which PostgreSQL cannot compare.
+    return list(session.exec(select(Programme).where(col(Programme.id).in_(priced), col(Programme.retired_at).is_(None),
+                                                     Programme.format != DeliveryFormat.live_cohort.value)
+                             .order_by(Programme.family, Programme.level, Programme.code)))
 
 
 def _seats_page(request: Request, session, access: OrgAccess, status: int = 200, **ctx):
     pools = [(p, prog, seats.holders(session, p)) for p, prog in seats.pools_of(session, access.org.id)]
-    members = service.members(session, access.org.id)
-    holding = {p.id: {h.user.id for h in hs} for p, _, hs in pools}
-    free = {p.id: [(m, u) for m, u in members if u.id not in holding[p.id]] for p, _, _ in pools}
-    context = dict(access=access, org=access.org, pools=pools, free_members=free,
+    titles = {p.id: seats.cohort_title(session, p) for p, _, _ in pools}
+    context = dict(access=access, org=access.org, pools=pools, cohort_titles=titles,
                    programmes=_buyable(session) if access.is_owner else [], error=None, values={},
                    paid=request.query_params.get("paid"), cancelled=request.query_params.get("cancelled"))
     context.update(ctx)
@@ -71,14 +69,10 @@ def buy(request: Request, session: SessionDep, access: OwnerAccessDep, programme
 
 
 @router.post("/organisations/{org_id}/seats/{pool_id}/assign")
-def assign(request: Request, pool_id: str, session: SessionDep, access: ManagerAccessDep, member: str = Form("")):
+def assign(request: Request, pool_id: str, session: SessionDep, access: ManagerAccessDep, email: str = Form("")):
     try:
         pool = seats.get_pool(session, access.org, pool_id)
-        try:
-            member_id = int(member)
-        except ValueError:
-            raise Invalid("Choose a member.", code="member_required") from None
-        m = service.find_member(session, access.org, member_id)
+        m = service.member_by_email(session, access.org, email)
         seats.assign(session, access.org, pool, m, access.user)
     except CadreError as exc:
         return redirect(_seats_url(access), exc.message, "error")

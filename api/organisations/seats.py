@@ -93,11 +93,37 @@ def credit(session: Session, pool: SeatPool, quantity: int, *, source: SeatCredi
 
 
 def grant(session: Session, org: Organisation, programme: Programme, quantity: int, by: User,
-          note: str | None = None) -> SeatPool:
-    """A platform admin gives an organisation seats (no payment)."""
-    pool = pool_for(session, org, programme)
+          note: str | None = None, cohort: str | None = None) -> SeatPool:
+    """A platform admin gives an organisation seats (no payment): of a programme, or of one of its cohorts
+    (`cohort`, its public id: a live programme's seats are in a cohort)."""
+    cohort_id = None
+    if cohort:
+        from api.cohorts import service as cohorts_service
+
+        found = cohorts_service.get_cohort(session, cohort.strip())
+        if found.programme_id != programme.id:
+            raise Invalid("That cohort belongs to another programme.", code="cohort_mismatch")
+        cohort_id = found.id
+    elif places_sells_seats(programme):
+        raise Invalid(f"{programme.display_title} runs in live cohorts: say which cohort the seats are in.",
+                      code="cohort_required")
+    pool = pool_for(session, org, programme, cohort_id)
     credit(session, pool, quantity, source=SeatCreditSource.admin_grant, by_id=by.id, note=note)
     return pool
+
+
+def places_sells_seats(programme: Programme) -> bool:
+    from api.payments import places
+
+    return places.sells_seats(programme)
+
+
+def cohort_title(session: Session, pool: SeatPool) -> str | None:
+    if pool.cohort_id is None:
+        return None
+    from api.cohorts.models import Cohort
+
+    return session.get(Cohort, pool.cohort_id).title
 
 
 def credit_order(session: Session, order) -> bool:
@@ -154,6 +180,12 @@ def assign(session: Session, org: Organisation, pool: SeatPool, member: Membersh
     pool.updated_at = utcnow()
     session.add(pool)
     session.flush()
+    if pool.cohort_id is not None:  # a seat in a live cohort: the cohorts domain places it (and counts capacity)
+        from api.cohorts import seats as cohort_seats
+
+        problem = cohort_seats.place_funded(session, pool.cohort_id, member.user_id, f"Seat of {org.name}.")
+        if problem is not None:
+            raise Conflict(problem, code="cohort_seat_refused")
     # The organisation chose who studies: the ladder's prerequisites are still the learner's to meet.
     learning_service.enrol(session, user_id=member.user_id, programme_id=programme.id,
                            source=EnrolmentSource.organisation_seat, reference=pool.public_id, granted_by_id=by.id)
@@ -180,6 +212,10 @@ def _return(session: Session, pool: SeatPool, row: SeatAssignment, by_id: int | 
     pool.updated_at = utcnow()
     session.add(pool)
     session.flush()
+    if pool.cohort_id is not None:
+        from api.cohorts import seats as cohort_seats
+
+        cohort_seats.release_funded(session, pool.cohort_id, row.user_id, "The organisation took its seat back.")
     enrolment = learning_service.get_enrolment(session, row.user_id, pool.programme_id)
     if enrolment is not None and enrolment.reference == pool.public_id:
         learning_service.cancel(session, enrolment, "The organisation's seat was taken back before you started.")

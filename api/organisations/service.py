@@ -76,13 +76,25 @@ def member_count(session: Session, organisation_id: int) -> int:
                         .where(Membership.organisation_id == organisation_id)).one()
 
 
-def members(session: Session, organisation_id: int, *, limit: int = 200) -> list[tuple[Membership, User]]:
-    """Members with their accounts, owners first then by name (bounded: the team page pages its own list)."""
-    order = {OrgRole.owner.value: 0, OrgRole.manager.value: 1}
-    rows = list(session.exec(select(Membership, User).join(User, User.id == Membership.user_id)
-                             .where(Membership.organisation_id == organisation_id)
-                             .order_by(User.full_name, User.id).limit(limit)))
-    return sorted(rows, key=lambda r: order.get(r[0].role, 2))
+MEMBERS_KEYSET = pagination.Keyset(Membership.created_at, Membership.id)  # who joined first, first
+
+
+def members_page(session: Session, organisation_id: int, *, after: str | None = None, before: str | None = None,
+                 size: int = pagination.PAGE_SIZE) -> pagination.Page:
+    """Members with their accounts, in the order they joined, keyset-paged: rows of (Membership, User)."""
+    query = select(Membership, User).join(User, col(User.id) == col(Membership.user_id)).where(
+        Membership.organisation_id == organisation_id)
+    return pagination.paginate(session, query, MEMBERS_KEYSET, after=after, before=before, size=size)
+
+
+def member_by_email(session: Session, org: Organisation, email: str) -> Membership:
+    member = session.exec(select(Membership).join(User, col(User.id) == col(Membership.user_id))
+                          .where(Membership.organisation_id == org.id,
+                                 User.email == (email or "").strip().lower())).first()
+    if member is None:
+        raise NotFound(f"{email.strip() or 'That address'} is not a member of {org.name}: invite them first.",
+                       code="member_not_found")
+    return member
 
 
 ORG_KEYSET = pagination.Keyset(Organisation.created_at, Organisation.id, descending=True)

@@ -39,6 +39,13 @@ def _base(access: OrgAccess) -> str:
     return f"/organisations/{access.org.public_id}"
 
 
+def summary(session, access: OrgAccess) -> dict:
+    """For the organisation's own page (owners, platform admins): its active keys and its domains."""
+    active, _ = apikeys.keys_of(session, access.org.id)
+    return {"keys": active, "bindings": sso_bindings.for_organisation(session, access.org.id),
+            "providers": sso.providers()}
+
+
 # --- API keys --------------------------------------------------------------------------------------
 
 def _keys_page(request: Request, session, access: OrgAccess, status: int = 200, **ctx):

@@ -48,7 +48,7 @@ def decide(client, login, admin, binding, decision="approve", note=""):
                        data={"csrf_token": token, "decision": decision, "note": note})
 
 
-def test_a_requested_domain_applies_only_once_an_admin_approves(client, login, team, db):  # noqa: F811
+def test_a_requested_domain_applies_only_once_an_admin_approves(client, login, team, db, mailbox):  # noqa: F811
     r = ask(client, login, team, domain="Acme.Example")
     assert r.status_code == 303
     page = client.get(r.headers["location"]).text
@@ -65,6 +65,12 @@ def test_a_requested_domain_applies_only_once_an_admin_approves(client, login, t
     assert r.status_code == 303
     db.refresh(row)
     assert (row.status, row.decided_by_id) == ("approved", team.admin.id) and row.decided_at is not None
+
+    (told,) = mailbox.to(team.owner.email)
+    assert " ".join(str(told["Subject"]).split()) == "Single sign-on for acme.example: approved"
+    body = mailbox.body(told)
+    assert "@acme.example" in body and "with Acme ID only" in body
+    assert f"/organisations/{team.org.public_id}/sso" in body
 
     r = password_login(client, team.manager.email)
     assert r.status_code == 403 and "People at acme.example log in with Acme ID" in r.text
@@ -87,7 +93,7 @@ def test_an_offered_domain_offers_and_a_withdrawn_one_stops(client, login, team,
     assert sso.rule_for(db, "someone@acme.example").offered == []
 
 
-def test_a_rejection_says_why_and_binds_nothing(client, login, team, db):  # noqa: F811
+def test_a_rejection_says_why_and_binds_nothing(client, login, team, db, mailbox):  # noqa: F811
     ask(client, login, team)
     row = db.exec(select(SSODomainBinding).where(SSODomainBinding.domain == "acme.example")).one()
     r = decide(client, login, team.admin, row, "reject")
@@ -97,6 +103,7 @@ def test_a_rejection_says_why_and_binds_nothing(client, login, team, db):  # noq
     decide(client, login, team.admin, row, "reject", "We could not confirm the domain: publish the DNS record.")
     db.refresh(row)
     assert row.status == "rejected" and sso.rule_for(db, "x@acme.example").offered == []
+    assert "publish the DNS record" in mailbox.body(mailbox.to(team.owner.email)[-1])
     as_user(client, login, team.owner)
     page = client.get(f"/organisations/{team.org.public_id}/sso").text
     assert "Rejected" in page and "publish the DNS record" in page
@@ -194,3 +201,11 @@ def test_only_platform_admins_decide(client, login, team, db, who):  # noqa: F81
     r = client.post("/admin/sso-domains/999999/decide",
                     data={"csrf_token": csrf_from(client.get("/verify/bulk").text), "decision": "approve"})
     assert r.status_code == 404
+
+
+def test_an_organisation_holds_at_most_twenty_domains(client, login, team, db):  # noqa: F811
+    db.add_all([SSODomainBinding(provider_key="acme", domain=f"d{i}.example", owner_id=team.org.id,
+                                 status="pending") for i in range(sso_bindings.MAX_DOMAINS)])
+    db.commit()
+    r = ask(client, login, team, domain="one-more.example")
+    assert r.status_code == 409 and "at most 20 single sign-on domains" in r.text

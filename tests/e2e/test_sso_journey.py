@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from tests.accounts.conftest import CLIENT_ID, CLIENT_SECRET, forget_codes, oidc_provider  # noqa: F401 - fixture
 from tests.conftest import free_port
+from tests.e2e.checks import check_page
 from tests.e2e.conftest import serve_cadre, shot
 
 PASSWORD = "provider-password-123"  # noqa: S105 - a local test provider's user
@@ -38,7 +39,9 @@ def sso_server(tmp_path_factory, oidc_provider):  # noqa: F811
 
 @pytest.fixture
 def sso_page(browser_instance, sso_server, request):
-    context = browser_instance.new_context(base_url=sso_server["url"], viewport={"width": 1280, "height": 900})
+    # bypass_csp: axe-core is injected into Cadre's pages to check them (checks.check_page).
+    context = browser_instance.new_context(base_url=sso_server["url"], viewport={"width": 1280, "height": 900},
+                                           bypass_csp=True)
     pg = context.new_page()
     pg.set_default_timeout(15_000)
     yield pg
@@ -56,6 +59,7 @@ def test_log_in_with_the_provider_then_add_a_password_and_unlink(sso_page, oidc_
 
     page.goto("/login")
     expect(page.get_by_role("heading", name="Or log in with")).to_be_visible()
+    check_page(page)  # Cadre's pages of the journey are checked; the provider's own are not ours
     shot(page, "sso-login-1280")
     page.get_by_role("button", name="Acme ID").click()
     # The provider's pages: who, then the password, then (first time) consent to share with Cadre.
@@ -69,14 +73,17 @@ def test_log_in_with_the_provider_then_add_a_password_and_unlink(sso_page, oidc_
         accept.click()
     page.wait_for_url("**/dashboard")
     expect(page.get_by_role("status")).to_contain_text("Welcome, Rosa Mbeki")
+    check_page(page)
 
     page.goto("/account")
     expect(page.get_by_role("heading", name="Single sign-on")).to_be_visible()
     expect(page.get_by_text("rosa@workplace.example.com").first).to_be_visible()
     expect(page.get_by_text("This is your only way to log in")).to_be_visible()
+    check_page(page)
     page.get_by_label("New password").fill("rosas-own-password")
     page.get_by_role("button", name="Add password").click()
     expect(page.get_by_role("status")).to_contain_text("Your account has a password now")
+    check_page(page)
     shot(page, "sso-account-1280")
     page.set_viewport_size({"width": 390, "height": 844})
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
@@ -88,6 +95,7 @@ def test_log_in_with_the_provider_then_add_a_password_and_unlink(sso_page, oidc_
     # Log out everywhere ends the session single sign-on started; the new password logs in.
     page.get_by_role("button", name="Log out everywhere").click()
     expect(page.get_by_role("status")).to_contain_text("logged out on every device")
+    check_page(page)
     page.get_by_label("Email address", exact=True).fill("rosa@workplace.example.com")
     page.get_by_label("Password", exact=True).fill("rosas-own-password")
     page.get_by_role("button", name="Log in", exact=True).click()
@@ -95,6 +103,7 @@ def test_log_in_with_the_provider_then_add_a_password_and_unlink(sso_page, oidc_
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto("/login")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    check_page(page)
 
 
 def _provider_login(page, oidc_provider, user_name: str) -> None:  # noqa: F811
@@ -133,11 +142,13 @@ def test_an_existing_account_is_linked_after_its_password_and_errors_are_pages(s
         page.wait_for_url("**/sso/link")
         expect(page.get_by_role("heading", level=1)).to_have_text("Link Acme ID to your account")
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        check_page(page)
         shot(page, "sso-link-390")
         page.get_by_label("Cadre password").fill("joaos-password")
         page.get_by_role("button", name="Link and log in").click()
         page.wait_for_url("**/dashboard")
         expect(page.get_by_role("status")).to_contain_text("Acme ID is linked to your account")
+        check_page(page)
     finally:
         VERIFIED.discard("joao.silva")
 
@@ -145,4 +156,5 @@ def test_an_existing_account_is_linked_after_its_password_and_errors_are_pages(s
     page.goto("/sso/acme/callback?code=forged&state=forged")
     expect(page.get_by_role("heading", level=1)).to_have_text("This log-in link is not for this browser")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    check_page(page)
     shot(page, "sso-error-390")

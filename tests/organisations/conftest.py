@@ -76,3 +76,6 @@ def setup(db, team, make_user) -> Fixture:
               for who in ("owner", "manager", "member", "outsider", "admin")}
     db.commit()
     return Fixture(team, pool, assignment, inv, other, tokens)
+
+
+from tests.payments.conftest import localstripe, stripe_client, stripe_settings, stripe_standin  # noqa: E402,F401

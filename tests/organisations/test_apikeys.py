@@ -170,3 +170,13 @@ def test_the_bulk_api_still_takes_a_session(client, login, team, cert):
     r = client.post("/api/v1/verifications/bulk", json=[{"number": cert.number, "surname": "Owusu"}])
     assert r.status_code == 200 and r.json()["results"][0]["status"] == "valid"
     assert certificates.effective_status(cert) == "valid"
+
+
+def test_the_organisation_page_lists_its_keys_for_owners(client, login, team):
+    make_key(client, login, team, name="HR system")
+    page = client.get(f"/organisations/{team.org.public_id}").text
+    assert "API keys and single sign-on" in page and "HR system" in page and "last used never" in page
+    assert f'href="/organisations/{team.org.public_id}/api-keys"' in page
+    as_user(client, login, team.manager)
+    page = client.get(f"/organisations/{team.org.public_id}").text
+    assert "HR system" not in page and "Manage API keys" not in page

@@ -56,3 +56,17 @@ def test_leaving_removes_the_membership_and_its_consent(db, team):
     assert service.membership_of(db, team.org.id, team.member.id) is None
     assert service.organisations_of(db, team.member.id) == []
     assert not service.shares_organisation(db, team.member.id, team.owner.id)
+
+
+def test_the_member_list_is_paged_in_the_order_people_joined(db, team, make_user, client, login):
+    from tests.organisations.conftest import add_member
+
+    for i in range(3):
+        add_member(db, team.org, make_user(f"later{i}@acme.example"))
+    db.commit()
+    login(team.member.email)
+    url = f"/api/v1/organisations/{team.org.public_id}/members"
+    first = client.get(url, params={"limit": 4}).json()
+    assert [m["email"] for m in first["items"]][:3] == [team.owner.email, team.manager.email, team.member.email]
+    rest = client.get(url, params={"limit": 4, "after": first["next"]}).json()
+    assert [m["email"] for m in rest["items"]] == ["later1@acme.example", "later2@acme.example"] and not rest["next"]
