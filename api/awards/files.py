@@ -79,3 +79,18 @@ def stream(row: EntryFile) -> StreamingResponse:
     return StreamingResponse(get_storage().open(row.key), media_type=row.content_type,
                              headers={"Content-Disposition": content_disposition(row.name),
                                       "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})
+
+
+def set_photo(session: Session, nominee: Nominee, user: User, name: str, data: bytes) -> Nominee:
+    """The nominee's own photo, for the hall of fame if they win and agreed to be listed."""
+    from api.halloffame import service as halloffame
+
+    nominations.check_is_nominee(nominee, user)
+    key, kind = halloffame.store_photo(session, name, data)
+    old = nominee.photo_key
+    nominee.photo_key, nominee.photo_type = key, kind
+    session.add(nominee)
+    session.flush()
+    if old:
+        get_storage().delete(old)
+    return nominee
