@@ -31,7 +31,7 @@ def upload(session: Session, nominee: Nominee, user: User, name: str, data: byte
         raise Conflict("Files can be added while your entry is open: accept the nomination first, and add them "
                        "before you submit.", code="entry_closed")
     cycle = service.get_cycle(session, nominee.cycle_id)
-    nominations._entry_open(session, cycle)
+    nominations.check_entry_open(session, cycle)
     entry = nominations.entry_of(session, nominee)
     if entry is None:
         entry = Entry(public_id=service.public_id(), cycle_id=cycle.id, nominee_id=nominee.id)
