@@ -149,7 +149,7 @@ def test_two_admins_moving_a_cycle_at_once_one_wins(pg):
 
 def test_two_announcements_at_once_publish_once(pg):
     """The admin's button and the worker at the same moment: one announcement, one credential per winner."""
-    from datetime import UTC, datetime
+    from datetime import UTC, date, datetime, time
 
     from api.awards import announce
     from api.awards.models import CycleOutcome
@@ -171,8 +171,7 @@ def test_two_announcements_at_once_publish_once(pg):
         service.record_outcomes(s, cycle, [{"entry_id": entry.id, "kind": "winner", "citation": "Won."}], None)
         s.commit()
     after = datetime(2200, 1, 1, tzinfo=UTC)
-    with Session(engine) as s:  # no announcement milestone yet: set one in the past
-        from datetime import date, time
+    with Session(engine) as s:  # the embargo lifted at the start of the year
         service.set_milestone(s, s.get(AwardCycle, cycle_id), "announcement", date(2026, 1, 1), time(9, 0), "UTC")
         s.commit()
 
