@@ -25,6 +25,7 @@ SEEDS: list[str] = [
     "api.cohorts.demo:seed",       # upcoming cohorts with seats on every live programme; the coach facilitates one
     "api.demo.certificates:seed",  # the ACXS certificate (issued directly through the certificates service)
     "api.organisations.demo:seed",  # the employer's organisation: seats, one started, one certified, one invited
+    "api.awards.demo:seed",        # next year's award cycle open for nominations, two people nominated
 ]
 
 Seed = Callable[[Session, dict[str, User]], list[str]]

@@ -150,3 +150,34 @@ def test_admin_enters_a_past_winner(db, client, login, browser, make_user):
     assert r.status_code == 303
     page = client.get("/hall-of-fame/2019").text
     assert "Ada Example" in page and "Example Org, Kenya" in page
+
+
+def test_the_move_on_button_does_not_decide_or_announce(db, client, login, browser, make_cycle):
+    cycle = make_cycle(CycleState.deliberating)
+    login(make_cycle.admin.email)
+    url = f"/admin/awards/{cycle.slug}"
+    page = client.get(url).text
+    assert "It ends when the judges sign off" in page and "Move to:" not in page
+    r = browser.post_form(url, action="advance", version=str(cycle.version))
+    assert r.status_code == 409 and "judges sign off" in r.text
+    db.refresh(cycle)
+    assert cycle.state == CycleState.deliberating
+
+
+def test_the_nominee_declines_then_changes_their_mind_and_sets_listing(db, client, login, browser, make_cycle,
+                                                                        make_user, nominate):
+    cycle = make_cycle()
+    user = make_user("dee@example.org", name="Dee Cline")
+    nominee, _, _ = nominate(cycle, make_user(name="Olu Open"), email=user.email, reveal_to_nominee=True)
+    login(user.email)
+    url = f"/awards/nominee/{nominee.public_id}"
+    assert "Olu Open nominated you." in client.get(url).text
+    r = browser.post_form(url, f"{url}/respond", answer="decline")
+    assert r.status_code == 303
+    assert "You declined: changed your mind?" in client.get(url).text
+    browser.post_form(url, f"{url}/respond", answer="accept", consent_judging="yes", consent_public="yes")
+    assert "You have agreed to be listed publicly" in client.get(url).text
+    browser.post_form(url, f"{url}/consent")
+    db.refresh(nominee)
+    assert nominee.consent_public_at is None and nominee.consent_judging_at is not None
+    assert "You have not agreed to be listed publicly" in client.get(url).text
