@@ -163,3 +163,17 @@ def test_a_conflicted_judge_cannot_score_even_through_an_assignment_they_held(db
     with pytest.raises(NotFound):
         scoring.submit(db, b, {"pass": "pass"})
     assert scoring.score_of(db, a) is None and scoring.score_of(db, b) is None
+
+
+def test_members_of_one_organisation_record_are_conflicted(db, panel):
+    """Runs where the organisations domain is merged (its own branch until then)."""
+    organisations = pytest.importorskip("api.organisations.service")
+    from api.organisations.models import Membership
+
+    p = panel()
+    org = organisations.create(db, p.users[1], name="Shared Employer Plc")  # the judge creates it: a member
+    db.add(Membership(organisation_id=org.id, user_id=p.nominees[2].id))
+    db.flush()
+    assert organisations.shares_organisation(db, p.users[1].id, p.nominees[2].id)
+    conflicts.check_cycle(db, p.cycle, p.admin)
+    assert _kinds(db, p.judges[1], p.entries[2]) == {"same_organisation"}
