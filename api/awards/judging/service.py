@@ -331,7 +331,20 @@ def open_round(session: Session, rnd: JudgingRound, by: User) -> JudgingRound:
     session.refresh(rnd)
     if kind != RoundKind.deliberation:
         assign_all(session, rnd)
+        _tell_judges(session, cycle, rnd)
     return rnd
+
+
+def _tell_judges(session: Session, cycle: AwardCycle, rnd: JudgingRound) -> None:
+    """Each judge with work in the round just opened is emailed once (through the outbox)."""
+    counts = dict(session.exec(select(Assignment.judge_id, func.count()).where(
+        Assignment.round_id == rnd.id, Assignment.status == AssignmentStatus.active.value)
+        .group_by(Assignment.judge_id)).all())
+    for judge, user in judges_of(session, cycle):
+        if counts.get(judge.id):
+            mail.send_template(session, user.email, "judging/round_open", key=f"round-open:{rnd.id}:{judge.id}",
+                               name=user.full_name, cycle=cycle, round_name=ROUND_WORDS[RoundKind(rnd.kind)],
+                               count=counts[judge.id], blind=rnd.blind)
 
 
 def quorum_gaps(session: Session, rnd: JudgingRound) -> dict[int, tuple[int, int]]:

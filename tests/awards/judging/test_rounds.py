@@ -27,10 +27,14 @@ def _sift(db, p):
     return service.round_of(db, p.cycle, RoundKind.sift)
 
 
-def test_opening_the_sift_moves_the_cycle_and_gives_each_entry_two_judges(db, panel):
+def test_opening_the_sift_moves_the_cycle_and_gives_each_entry_two_judges(db, panel, mailbox):
     p = panel()
     rnd = service.open_round(db, _sift(db, p), p.admin)
+    db.commit()
     assert p.cycle.state == CycleState.sifting
+    for u in p.users:
+        [mail] = [m for m in mailbox.to(u.email) if "Sift is open: 2 to judge" in " ".join(str(m["Subject"]).split())]
+        assert "This round is blind" in mailbox.body(mail) and "/judging" in mailbox.body(mail)
     for e in p.entries:
         assert len(_assignments(db, rnd, e)) == 2
     # equal share: 3 entries x 2 judges over 3 judges = 2 each
