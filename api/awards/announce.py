@@ -82,7 +82,7 @@ def announce(session: Session, cycle: AwardCycle, actor: Any = None, now: dateti
         if outcome.kind == OutcomeKind.winner and user is not None:
             cert = achievements.issue_award(
                 session, user=user, holder_name=nominee.name, achievement=achievement_for(award, cycle, winner),
-                reason=f"{award.title} {cycle.year}", now=now)
+                reason=f"{award.title} {cycle.year}")  # issued (validFrom) at the real moment, not `now`
             # The credential links to the public citation as its evidence only where it may be seen.
             outcome.certificate_id = winner.certificate_id = cert.id
             session.add_all([outcome, winner])

@@ -31,7 +31,7 @@ def upload(session: Session, nominee: Nominee, user: User, name: str, data: byte
         raise Conflict("Files can be added while your entry is open: accept the nomination first, and add them "
                        "before you submit.", code="entry_closed")
     cycle = service.get_cycle(session, nominee.cycle_id)
-    nominations._entry_open(session, cycle)
+    nominations.check_entry_open(session, cycle)
     entry = nominations.entry_of(session, nominee)
     if entry is None:
         entry = Entry(public_id=service.public_id(), cycle_id=cycle.id, nominee_id=nominee.id)
@@ -79,3 +79,18 @@ def stream(row: EntryFile) -> StreamingResponse:
     return StreamingResponse(get_storage().open(row.key), media_type=row.content_type,
                              headers={"Content-Disposition": content_disposition(row.name),
                                       "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})
+
+
+def set_photo(session: Session, nominee: Nominee, user: User, name: str, data: bytes) -> Nominee:
+    """The nominee's own photo, for the hall of fame if they win and agreed to be listed."""
+    from api.halloffame import service as halloffame
+
+    nominations.check_is_nominee(nominee, user)
+    key, kind = halloffame.store_photo(session, name, data)
+    old = nominee.photo_key
+    nominee.photo_key, nominee.photo_type = key, kind
+    session.add(nominee)
+    session.flush()
+    if old:
+        get_storage().delete(old)
+    return nominee

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from api.accounts.models import User
 from api.accounts.service import normalise_email
-from api.awards import service
+from api.awards import service, states
 from api.awards.models import (
     AwardCycle,
     CycleState,
@@ -208,7 +208,7 @@ def respond(session: Session, nominee: Nominee, user: User, *, accept: bool, con
     if nominee.status == NomineeStatus.entered:
         raise Conflict("Your entry is already submitted.", code="already_entered")
     if cycle.state not in (CycleState.nominations_open, CycleState.nominations_closed):
-        raise Conflict(f"{cycle.title} is {service.states.WORDS[CycleState(cycle.state)]}; nominations can no "
+        raise Conflict(f"{cycle.title} is {states.WORDS[CycleState(cycle.state)]}; nominations can no "
                        "longer be accepted.", code="cycle_moved_on")
     now = utcnow()
     nominee.user_id = user.id
@@ -267,7 +267,7 @@ def _clean_referees(referees: list[dict[str, str]]) -> list[dict[str, Any]]:
     return out
 
 
-def _entry_open(session: Session, cycle: AwardCycle, now: datetime | None = None) -> None:
+def check_entry_open(session: Session, cycle: AwardCycle, now: datetime | None = None) -> None:
     if cycle.state not in (CycleState.nominations_open, CycleState.nominations_closed):
         raise Conflict(f"Entries for {cycle.title} are closed.", code="entries_closed")
     due = service.milestone_at(session, cycle, MilestoneKind.entries_due)
@@ -283,7 +283,7 @@ def save_entry(session: Session, nominee: Nominee, user: User, data: EntryIn, *,
         raise Conflict("Accept the nomination and consent to judging before writing your entry.",
                        code="not_accepted")
     cycle = service.get_cycle(session, nominee.cycle_id)
-    _entry_open(session, cycle, now)
+    check_entry_open(session, cycle, now)
     entry = entry_of(session, nominee)
     if entry is not None and entry.state == EntryState.submitted:
         raise Conflict("Your entry is submitted; it can no longer be changed.", code="entry_submitted")

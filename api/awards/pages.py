@@ -154,6 +154,18 @@ async def upload_file(request: Request, public_id: str, session: SessionDep, use
     return redirect(f"/awards/nominee/{public_id}#files", f"“{row.name}” is added to your entry.")
 
 
+@router.post("/awards/nominee/{public_id}/photo", dependencies=[UploadBody])
+async def upload_photo(request: Request, public_id: str, session: SessionDep, user: CurrentUser,
+                       file: UploadFile | None = None):
+    nominee = _nominee_for(session, public_id, user)
+    data = await file.read() if file is not None else b""
+    try:
+        files.set_photo(session, nominee, user, file.filename if file else "", data)
+    except CadreError as exc:
+        return redirect(f"/awards/nominee/{public_id}#photo", f"Photo not saved: {exc.message}", "error")
+    return redirect(f"/awards/nominee/{public_id}#photo", "Your photo is saved.")
+
+
 @router.post("/awards/nominee/{public_id}/files/{file_id}/remove")
 def remove_file(request: Request, public_id: str, file_id: str, session: SessionDep, user: CurrentUser):
     nominee = _nominee_for(session, public_id, user)

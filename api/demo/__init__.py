@@ -24,6 +24,7 @@ SEEDS: list[str] = [
     "api.assessments.demo:seed",   # ACXP submission awaiting marking, ACXS assessment released as passed
     "api.cohorts.demo:seed",       # upcoming cohorts with seats on every live programme; the coach facilitates one
     "api.demo.certificates:seed",  # the ACXS certificate (issued directly through the certificates service)
+    "api.awards.demo:seed",        # next year's award cycle open for nominations, two people nominated
 ]
 
 Seed = Callable[[Session, dict[str, User]], list[str]]

@@ -180,8 +180,8 @@ PHOTO_KINDS = ["jpg", "png", "webp"]
 PHOTO_MAX = 5 * 1024 * 1024
 
 
-def set_photo(session: Session, w: AwardWinner, name: str, data: bytes) -> AwardWinner:
-    """A photo for the hall of fame: the type read from its content (JPEG, PNG or WebP), at most 5 MB."""
+def store_photo(session: Session, name: str, data: bytes) -> tuple[str, str]:
+    """Keep a photo (JPEG, PNG or WebP by its content, at most 5 MB) in storage: (key, type)."""
     from api.core.db import without_transaction
     from api.core.filetypes import check_upload, resolve, sniff
     from api.core.storage import get_storage, new_key
@@ -191,10 +191,19 @@ def set_photo(session: Session, w: AwardWinner, name: str, data: bytes) -> Award
         raise Invalid(problem.message.replace("files for this brief", "photos").replace("this brief", "a photo"),
                       code=problem.code)
     key = new_key("halloffame")
+    kind = sniff(data) or "application/octet-stream"
     with without_transaction(session):
-        get_storage().put(key, data, sniff(data) or "application/octet-stream")
+        get_storage().put(key, data, kind)
+    return key, kind
+
+
+def set_photo(session: Session, w: AwardWinner, name: str, data: bytes) -> AwardWinner:
+    """A photo for the hall of fame (see store_photo); the old one is deleted."""
+    from api.core.storage import get_storage
+
+    key, kind = store_photo(session, name, data)
     old = w.photo_key
-    w.photo_key, w.photo_type = key, sniff(data)
+    w.photo_key, w.photo_type = key, kind
     session.add(w)
     session.flush()
     if old:

@@ -107,3 +107,15 @@ def test_reminders_before_the_deadlines_sent_once(db, make_cycle, make_user, nom
     [slow] = mailbox.subjects("slow@example.org")[-1:]
     assert "please reply by" in slow
     assert any("is due" in s for s in mailbox.subjects("busy@example.org"))
+
+
+def test_the_demo_cycle_is_open_with_merged_nominations_and_idempotent(db):
+    from api import demo
+    from api.demo import people
+
+    who, _ = people.ensure(db)
+    lines = demo.run(db, who, ["api.awards.demo:seed"])
+    assert any("open for nominations" in line for line in lines)
+    assert any("Tumi Ndlovu (2)" in line and "Marco Ferreira (1)" in line for line in lines)
+    again = demo.run(db, who, ["api.awards.demo:seed"])
+    assert any("Tumi Ndlovu (2)" in line for line in again) and not any("open for nominations at" in x for x in again)

@@ -121,3 +121,19 @@ def test_admin_photo_upload_is_checked_and_shown(db, client, login, make_user):
     photo = client.get(f"/hall-of-fame/2020/{roland.slug}/photo")
     assert photo.status_code == 200 and photo.content == png and photo.headers["content-type"] == "image/png"
     assert "Roland D. Naidoo" in client.get(f"/hall-of-fame/2020/{roland.slug}").text
+
+
+def test_the_nominees_own_photo_shows_once_announced(db, client, decided):
+    from api.awards import files
+
+    cycle, w_user, _ = decided()
+    nominee = db.exec(select(Nominee).where(Nominee.cycle_id == cycle.id, Nominee.user_id == w_user.id)).one()
+    jpeg = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
+    files.set_photo(db, nominee, w_user, "me.jpg", jpeg)
+    db.commit()
+    announce.announce_due(db, AFTER)
+    db.commit()
+    row = db.exec(select(AwardWinner).where(AwardWinner.cycle_id == cycle.id, AwardWinner.kind == "winner")).one()
+    assert f'src="/hall-of-fame/{cycle.year}/{row.slug}/photo"' in client.get(f"/hall-of-fame/{cycle.year}").text
+    photo = client.get(f"/hall-of-fame/{cycle.year}/{row.slug}/photo")
+    assert photo.status_code == 200 and photo.content == jpeg

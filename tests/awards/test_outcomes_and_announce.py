@@ -108,3 +108,20 @@ def test_moving_the_announcement_earlier_lifts_the_embargo_then(db, decided):
     service.set_milestone(db, cycle, "announcement", date(2026, 1, 5), time(9, 0), "Asia/Dubai")
     assert cycle.embargo_until == datetime(2026, 1, 5, 5, 0, tzinfo=UTC)
     assert announce.announce_due(db) == 1
+
+
+def test_the_winner_finds_the_award_among_their_certificates(db, client, login, decided):
+    cycle, w_user, _ = decided()
+    announce.announce_due(db, AFTER)
+    db.commit()
+    winner = db.exec(select(AwardWinner).where(AwardWinner.cycle_id == cycle.id, AwardWinner.kind == "winner")).one()
+    cert = db.get(Certificate, winner.certificate_id)
+    login(w_user.email)
+    mine = client.get("/certificates").text
+    assert f"Change Architect of the Year {cycle.year}" in mine and cert.number in mine
+    detail = client.get(f"/certificates/{cert.slug}")
+    assert detail.status_code == 200 and f"Change Architect of the Year {cycle.year}" in detail.text
+    doc = client.get(f"/certificates/{cert.slug}/credential.json").json()
+    assert doc["credentialSubject"]["achievement"]["achievementType"] == "Award"
+    api = client.get(f"/api/v1/credentials/{cert.slug}/verification").json()
+    assert api["verified"] is True, [c for c in api["checks"] if c["status"] != "pass"]
