@@ -88,9 +88,7 @@ def cycle_action(request: Request, slug: str, admin: AdminUser, session: Session
             done = f"{service.MILESTONE_WORDS.get(kind, kind)}: saved."
         elif action == "advance":
             # The version the admin saw: a cycle someone moved meanwhile is not moved twice.
-            target = states.next_state(cycle.state)
-            states.transition(session, cycle, target or cycle.state, admin, reason="moved on by an administrator",
-                              expected_version=int(version) if version.isdigit() else None)
+            service.advance(session, cycle, admin, int(version) if version.isdigit() else None)
             done = f"{cycle.title} is now {states.WORDS[CycleState(cycle.state)]}."
         elif action == "announce":
             winners = announce.announce(session, cycle, admin)

@@ -314,3 +314,19 @@ def nominee_of(session: Session, entry: Entry) -> Nominee:
 def nominations_for(session: Session, nominee: Nominee) -> list[Nomination]:
     return list(session.exec(select(Nomination).where(Nomination.nominee_id == nominee.id)
                              .order_by(col(Nomination.id))).all())
+
+
+def advance(session: Session, cycle: AwardCycle, actor: Any, expected_version: int | None = None) -> AwardCycle:
+    """The administrator's "move on" button: the next stage, except the two that have their own door
+    (deliberating -> decided is the judges' sign-off, record_outcomes; decided -> announced is announce)."""
+    if cycle.state == CycleState.deliberating:
+        raise Conflict("Deliberation ends when the judges sign off their decision, which records the outcomes.",
+                       code="use_sign_off")
+    if cycle.state == CycleState.decided:
+        raise Conflict("A decided cycle is announced with the Announce button once the embargo lifts.",
+                       code="use_announce")
+    target = states.next_state(cycle.state)
+    if target is None:
+        raise Conflict("This cycle has been announced; there is no later stage.", code="transition_not_allowed")
+    return states.transition(session, cycle, target, actor, reason="moved on by an administrator",
+                             expected_version=expected_version)

@@ -150,3 +150,15 @@ def test_admin_enters_a_past_winner(db, client, login, browser, make_user):
     assert r.status_code == 303
     page = client.get("/hall-of-fame/2019").text
     assert "Ada Example" in page and "Example Org, Kenya" in page
+
+
+def test_the_move_on_button_does_not_decide_or_announce(db, client, login, browser, make_cycle):
+    cycle = make_cycle(CycleState.deliberating)
+    login(make_cycle.admin.email)
+    url = f"/admin/awards/{cycle.slug}"
+    page = client.get(url).text
+    assert "It ends when the judges sign off" in page and "Move to:" not in page
+    r = browser.post_form(url, action="advance", version=str(cycle.version))
+    assert r.status_code == 409 and "judges sign off" in r.text
+    db.refresh(cycle)
+    assert cycle.state == CycleState.deliberating

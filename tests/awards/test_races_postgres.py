@@ -19,6 +19,7 @@ from api.awards import nominations, service, states
 from api.awards.models import AwardCycle, CycleAudit, CycleState, Nomination, Nominee
 from api.core.config import get_settings
 from api.core.errors import CadreError
+from api.halloffame.models import AwardWinner
 from api.outbox.models import OutboxMessage
 
 pytestmark = pytest.mark.postgres
@@ -32,6 +33,7 @@ def pg(engine):
     yield engine, made
     with Session(engine) as s:
         if made["cycles"]:
+            s.exec(delete(AwardWinner).where(col(AwardWinner.cycle_id).in_(made["cycles"])))
             s.exec(delete(AwardCycle).where(col(AwardCycle.id).in_(made["cycles"])))
         if made["users"]:
             s.exec(delete(UserRole).where(col(UserRole.user_id).in_(made["users"])))
@@ -143,3 +145,49 @@ def test_two_admins_moving_a_cycle_at_once_one_wins(pg):
         moves = s.exec(select(CycleAudit).where(CycleAudit.cycle_id == cycle_id,
                                                 CycleAudit.to_state == CycleState.shortlisting.value)).all()
         assert len(moves) == 1
+
+
+def test_two_announcements_at_once_publish_once(pg):
+    """The admin's button and the worker at the same moment: one announcement, one credential per winner."""
+    from datetime import UTC, date, datetime, time
+
+    from api.awards import announce
+    from api.awards.models import CycleOutcome
+    from api.certificates.models import Certificate
+
+    engine, made = pg
+    cycle_id = _cycle(engine, made)
+    peer, nominee_id = _users(engine, made, 2)
+    with Session(engine) as s:
+        cycle, nominee_user = s.get(AwardCycle, cycle_id), s.get(User, nominee_id)
+        nominee, _, _ = nominations.nominate(s, cycle, s.get(User, peer), nominations.NominationIn(
+            name="Racing Winner", email=nominee_user.email, statement="Did it."))
+        nominations.respond(s, nominee, nominee_user, accept=True, consent_judging=True, consent_public=True)
+        entry = nominations.save_entry(s, nominee, nominee_user, nominations.EntryIn(
+            personal="a", professional="b", business="c",
+            referees=[{"name": "R", "email": "r@example.org", "relationship": ""}]), submit=True)
+        while cycle.state != CycleState.deliberating:
+            states.transition(s, cycle, states.next_state(cycle.state), None)
+        service.record_outcomes(s, cycle, [{"entry_id": entry.id, "kind": "winner", "citation": "Won."}], None)
+        s.commit()
+    after = datetime(2200, 1, 1, tzinfo=UTC)
+    with Session(engine) as s:  # the embargo lifted at the start of the year
+        service.set_milestone(s, s.get(AwardCycle, cycle_id), "announcement", date(2026, 1, 1), time(9, 0), "UTC")
+        s.commit()
+
+    def work(i):
+        with Session(engine) as s:
+            try:
+                announce.announce(s, s.get(AwardCycle, cycle_id), None, after)
+                s.commit()
+                return 200
+            except CadreError as exc:
+                s.rollback()
+                return exc.status_code
+
+    assert sorted(_in_threads(3, work)) == [200, 409, 409]
+    with Session(engine) as s:
+        assert len(s.exec(select(AwardWinner).where(AwardWinner.cycle_id == cycle_id)).all()) == 1
+        [outcome] = s.exec(select(CycleOutcome).where(CycleOutcome.cycle_id == cycle_id)).all()
+        assert outcome.certificate_id is not None
+        assert len(s.exec(select(Certificate).where(Certificate.user_id == nominee_id)).all()) == 1

@@ -138,13 +138,21 @@ def test_nominate_enter_announce_and_verify(new_page, live_server):
     expect(visitor.get_by_text("The hall of fame has no winners for")).to_be_visible()  # embargoed until announced
 
     admin.goto(f"/admin/awards/{slug}")
+    admin.get_by_role("link", name="submitted").click()
+    expect(admin.get_by_text("Billing complaints halved in a year.")).to_be_visible()
+    admin.goto(f"/admin/awards/{slug}")
     admin.get_by_role("button", name="Announce the results").click()
     expect(admin.get_by_text("is announced: 1 entry in the hall of fame")).to_be_visible()
 
     visitor.goto("/hall-of-fame")
     expect(visitor.get_by_role("link", name=f"{year}: Nomsa Nominee")).to_be_visible()
     expect(visitor.get_by_text("Roland D. Naidoo")).to_be_visible()
+    visitor.get_by_role("link", name=f"{year}: Nomsa Nominee").click()
+    expect(visitor.get_by_text("Nomsa rebuilt service around the customer's outcome.")).to_be_visible()
     visitor.goto(f"/hall-of-fame/{year}")
     visitor.get_by_role("link", name=f"Change Architect of the Year {year}").click()
     expect(visitor.get_by_text("Nomsa Nominee").first).to_be_visible()
     expect(visitor.get_by_text(f"Change Architect of the Year {year}").first).to_be_visible()
+    visitor.goto("/awards")
+    admin.goto("/admin/hall-of-fame")
+    expect(admin.get_by_role("cell", name="Nomsa Nominee", exact=True)).to_be_visible()
