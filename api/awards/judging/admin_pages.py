@@ -45,12 +45,13 @@ def dashboard(request: Request, slug: str, session: SessionDep, admin: AdminUser
     cycle = _cycle(session, slug)
     rows, next_after = report.conflict_rows(session, cycle, after_id=after)
     return render(request, "awards/judging/admin_dashboard.html", cycle=cycle, data=report.dashboard(session, cycle),
-                  conflicts=rows, next_after=next_after, words=service.ROUND_WORDS, states=states.WORDS)
+                  conflicts=rows, next_after=next_after, words=service.ROUND_WORDS, states=states.WORDS,
+                  entries=report.names(session, cycle)[1])
 
 
 @router.post("/admin/awards/judging/{slug}")
 def dashboard_act(request: Request, slug: str, session: SessionDep, admin: AdminUser, action: str = Form(""),
-                  email: str = Form("")):
+                  email: str = Form(""), judge: str = Form(""), entry: str = Form(""), detail: str = Form("")):
     cycle = _cycle(session, slug)
     back = f"/admin/awards/judging/{slug}"
     try:
@@ -61,6 +62,16 @@ def dashboard_act(request: Request, slug: str, session: SessionDep, admin: Admin
             user = service.user_by_email(session, email)
             service.appoint(session, cycle, user, admin)
             done = f"{user.full_name} is appointed; they have been emailed to accept and declare conflicts."
+        elif action == "record_conflict":
+            row = next((j for j, _ in service.judges_of(session, cycle) if str(j.id) == judge), None)
+            if row is None:
+                raise Invalid("Choose one of this cycle's judges.", code="bad_judge")
+            target = awards_service.get_entry(session, _int(entry, "The entry"), cycle)
+            if not detail.strip():
+                raise Invalid("Say what the conflict is: it is kept with the results.", code="no_detail")
+            made = conflicts.declare(session, row, target, f"Recorded by {admin.full_name}: {detail.strip()}", admin)
+            done = ("Conflict recorded: the judge is off that entry; any score of theirs no longer counts (a closed "
+                    "round is amended)." if made else "That conflict was already recorded.")
         elif action == "check_conflicts":
             found = conflicts.check_cycle(session, cycle, admin)
             done = (f"{len(found)} new conflict{'s' if len(found) != 1 else ''} found and applied."
