@@ -83,11 +83,12 @@ def dashboard_act(request: Request, slug: str, session: SessionDep, admin: Admin
     return redirect(back, done)
 
 
-def _round_context(session, rnd):
+def _round_context(session, rnd, after: int | None = None):
     cycle = awards_service.get_cycle(session, rnd.cycle_id)
     judge_names, entry_names = report.names(session, cycle)
     result = scoring.frozen(session, rnd)
-    context = dict(rnd=rnd, cycle=cycle, words=service.ROUND_WORDS, table=report.round_table(session, rnd),
+    table, next_after = report.round_table(session, rnd, after=after)
+    context = dict(rnd=rnd, cycle=cycle, words=service.ROUND_WORDS, table=table, next_after=next_after,
                    criteria=service.criteria_of(session, rnd), result=result,
                    amendments=scoring.amendments(session, result) if result else [],
                    current=scoring.current_snapshot(session, rnd), judge_names=judge_names, entry_names=entry_names,
@@ -98,14 +99,14 @@ def _round_context(session, rnd):
         context.update(record=record, judges=service.judges_of(session, cycle), kinds=deliberation.KINDS,
                        attendees=deliberation.attendee_names(session, record) if record else [],
                        decided={d["entry_id"]: d for d in (record.decisions if record else [])},
-                       decision_ids=[row["entry"].id for row in context["table"]])
+                       decision_ids=service.entry_ids_in(session, rnd) if rnd.status != "draft" else [])
     return context
 
 
 @router.get("/admin/awards/judging/rounds/{round_id}")
-def round_page(request: Request, round_id: str, session: SessionDep, admin: AdminUser):
+def round_page(request: Request, round_id: str, session: SessionDep, admin: AdminUser, after: int | None = None):
     rnd = service.get_round(session, round_id)
-    return render(request, "awards/judging/admin_round.html", **_round_context(session, rnd))
+    return render(request, "awards/judging/admin_round.html", **_round_context(session, rnd, after))
 
 
 def _int(text: str, what: str) -> int:

@@ -161,3 +161,15 @@ def test_unassigned_judge_has_no_assignment_to_score(db, panel, make_user):
         deps.load_entry_access(db, stranger, rnd.public_id, entry.public_id)
     mine = next(u for u, j in zip(p.users, p.judges, strict=True) if j.id == a.judge_id)
     assert deps.load_entry_access(db, mine, rnd.public_id, entry.public_id).assignment.id == a.id
+
+
+def test_the_round_table_pages_by_entry(db, panel):
+    from api.awards.judging import report
+
+    p = panel()
+    rnd = service.open_round(db, _sift(db, p), p.admin)
+    first, after = report.round_table(db, rnd, limit=2)
+    assert [r["entry"].id for r in first] == [p.entries[0].id, p.entries[1].id] and after == p.entries[1].id
+    rest, none = report.round_table(db, rnd, after=after, limit=2)
+    assert [r["entry"].id for r in rest] == [p.entries[2].id] and none is None
+    assert all(len(r["assigned"]) == 2 for r in first + rest)
