@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from api.accounts.models import User
@@ -75,8 +76,14 @@ def announce(session: Session, cycle: AwardCycle, actor: Any = None, now: dateti
                              outcome_id=outcome.id, user_id=nominee.user_id, photo_key=nominee.photo_key,
                              photo_type=nominee.photo_type,
                              listing_withdrawn_at=None if nominee.consent_public_at else now)
-        session.add(winner)
-        session.flush()
+        try:
+            with session.begin_nested():
+                session.add(winner)
+                session.flush()
+        except IntegrityError:
+            raise Conflict(f"The hall of fame already lists {nominee.name} for {cycle.year}. Correct the earlier "
+                           "entry (or the nominee's name) before announcing; nothing was published.",
+                           code="winner_exists") from None
         user = session.get(User, nominee.user_id) if nominee.user_id else None
         cert = None
         if outcome.kind == OutcomeKind.winner and user is not None:

@@ -126,3 +126,14 @@ def test_the_winner_finds_the_award_among_their_certificates(db, client, login, 
     assert doc["credentialSubject"]["achievement"]["achievementType"] == "Award"
     api = client.get(f"/api/v1/credentials/{cert.slug}/verification").json()
     assert api["verified"] is True, [c for c in api["checks"] if c["status"] != "pass"]
+
+
+def test_a_name_already_in_that_years_hall_of_fame_stops_the_announcement_cleanly(db, decided, award):
+    from api.halloffame import service as halloffame
+
+    cycle, _, _ = decided()
+    halloffame.add_past_winner(db, award, year_=cycle.year, name="Wendy Winner", role=None, organisation=None,
+                               country=None, citation="Entered by hand.", now=AFTER)
+    with pytest.raises(Conflict) as err:
+        announce.announce(db, cycle, None, AFTER)
+    assert err.value.code == "winner_exists" and "nothing was published" in err.value.message

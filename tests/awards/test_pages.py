@@ -162,3 +162,22 @@ def test_the_move_on_button_does_not_decide_or_announce(db, client, login, brows
     assert r.status_code == 409 and "judges sign off" in r.text
     db.refresh(cycle)
     assert cycle.state == CycleState.deliberating
+
+
+def test_the_nominee_declines_then_changes_their_mind_and_sets_listing(db, client, login, browser, make_cycle,
+                                                                        make_user, nominate):
+    cycle = make_cycle()
+    user = make_user("dee@example.org", name="Dee Cline")
+    nominee, _, _ = nominate(cycle, make_user(name="Olu Open"), email=user.email, reveal_to_nominee=True)
+    login(user.email)
+    url = f"/awards/nominee/{nominee.public_id}"
+    assert "Olu Open nominated you." in client.get(url).text
+    r = browser.post_form(url, f"{url}/respond", answer="decline")
+    assert r.status_code == 303
+    assert "You declined: changed your mind?" in client.get(url).text
+    browser.post_form(url, f"{url}/respond", answer="accept", consent_judging="yes", consent_public="yes")
+    assert "You have agreed to be listed publicly" in client.get(url).text
+    browser.post_form(url, f"{url}/consent")
+    db.refresh(nominee)
+    assert nominee.consent_public_at is None and nominee.consent_judging_at is not None
+    assert "You have not agreed to be listed publicly" in client.get(url).text
