@@ -33,6 +33,12 @@ def _user_of(p, judge):
     return next(u for u, j in zip(p.users, p.judges, strict=True) if j.id == judge.id)
 
 
+def _token_of(client, page):
+    from tests.conftest import csrf_from
+
+    return csrf_from(client.get(page).text)
+
+
 def _url(rnd, entry):
     return f"/judging/rounds/{rnd.public_id}/entries/{entry.public_id}"
 
@@ -71,9 +77,10 @@ def test_who_sees_a_sift_entry(db, panel, client, as_user, make_user):
     page = client.get(url)
     assert page.status_code == 200 and "Before you open" in page.text
     as_user(_user_of(p, other))
-    r = client.get(url)
-    r = client.get(url)
-    assert r.status_code == 404
+    assert client.get(url).status_code == 404
+    token = _token_of(client, "/judging")
+    assert client.post(f"{url}/score", data={"csrf_token": token, "c_pass": "pass"}).status_code == 404
+    assert client.post(f"{url}/open", data={"csrf_token": token, "action": "confirm"}).status_code == 404
     as_user(make_user())
     assert client.get(url).status_code == 404
     assert client.get("/admin/awards/judging").status_code == 403
