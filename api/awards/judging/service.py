@@ -358,8 +358,10 @@ def close_round(session: Session, rnd: JudgingRound, by: User) -> JudgingRound:
     kind = RoundKind(rnd.kind)
     if kind == RoundKind.deliberation:
         raise Invalid("The deliberation closes when it is signed off.", code="sign_off_instead")
+    if rnd.status == RoundStatus.closed:  # the same answer as losing the race at the UPDATE below
+        raise Conflict("This round has been closed already; its results are frozen.", code="round_closed")
     if rnd.status != RoundStatus.open:
-        raise Conflict("This round is not open: it may have been closed a moment ago.", code="round_not_open")
+        raise Conflict("This round has not been opened yet.", code="round_not_open")
     moved = session.execute(update(JudgingRound).where(JudgingRound.id == rnd.id,
                                                        JudgingRound.status == RoundStatus.open.value)
                             .values(status=RoundStatus.closed.value, closed_at=utcnow(), closed_by_id=by.id)
