@@ -85,8 +85,9 @@ def test_a_second_close_is_refused(db, panel):
     rnd = service.open_round(db, _sift(db, p), p.admin)
     _vote_all(db, rnd, lambda a: "pass")
     service.close_round(db, rnd, p.admin)
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as exc:
         service.close_round(db, rnd, p.admin)
+    assert exc.value.code == "round_closed"  # the same answer as losing the race (test_races_postgres.py)
 
 
 def _through_sift(db, p):
