@@ -45,12 +45,13 @@ def dashboard(request: Request, slug: str, session: SessionDep, admin: AdminUser
     cycle = _cycle(session, slug)
     rows, next_after = report.conflict_rows(session, cycle, after_id=after)
     return render(request, "awards/judging/admin_dashboard.html", cycle=cycle, data=report.dashboard(session, cycle),
-                  conflicts=rows, next_after=next_after, words=service.ROUND_WORDS, states=states.WORDS)
+                  conflicts=rows, next_after=next_after, words=service.ROUND_WORDS, states=states.WORDS,
+                  entries=report.names(session, cycle)[1])
 
 
 @router.post("/admin/awards/judging/{slug}")
 def dashboard_act(request: Request, slug: str, session: SessionDep, admin: AdminUser, action: str = Form(""),
-                  email: str = Form("")):
+                  email: str = Form(""), judge: str = Form(""), entry: str = Form(""), detail: str = Form("")):
     cycle = _cycle(session, slug)
     back = f"/admin/awards/judging/{slug}"
     try:
@@ -61,6 +62,16 @@ def dashboard_act(request: Request, slug: str, session: SessionDep, admin: Admin
             user = service.user_by_email(session, email)
             service.appoint(session, cycle, user, admin)
             done = f"{user.full_name} is appointed; they have been emailed to accept and declare conflicts."
+        elif action == "record_conflict":
+            row = next((j for j, _ in service.judges_of(session, cycle) if str(j.id) == judge), None)
+            if row is None:
+                raise Invalid("Choose one of this cycle's judges.", code="bad_judge")
+            target = awards_service.get_entry(session, _int(entry, "The entry"), cycle)
+            if not detail.strip():
+                raise Invalid("Say what the conflict is: it is kept with the results.", code="no_detail")
+            made = conflicts.declare(session, row, target, f"Recorded by {admin.full_name}: {detail.strip()}", admin)
+            done = ("Conflict recorded: the judge is off that entry; any score of theirs no longer counts (a closed "
+                    "round is amended)." if made else "That conflict was already recorded.")
         elif action == "check_conflicts":
             found = conflicts.check_cycle(session, cycle, admin)
             done = (f"{len(found)} new conflict{'s' if len(found) != 1 else ''} found and applied."
@@ -72,11 +83,12 @@ def dashboard_act(request: Request, slug: str, session: SessionDep, admin: Admin
     return redirect(back, done)
 
 
-def _round_context(session, rnd):
+def _round_context(session, rnd, after: int | None = None):
     cycle = awards_service.get_cycle(session, rnd.cycle_id)
     judge_names, entry_names = report.names(session, cycle)
     result = scoring.frozen(session, rnd)
-    context = dict(rnd=rnd, cycle=cycle, words=service.ROUND_WORDS, table=report.round_table(session, rnd),
+    table, next_after = report.round_table(session, rnd, after=after)
+    context = dict(rnd=rnd, cycle=cycle, words=service.ROUND_WORDS, table=table, next_after=next_after,
                    criteria=service.criteria_of(session, rnd), result=result,
                    amendments=scoring.amendments(session, result) if result else [],
                    current=scoring.current_snapshot(session, rnd), judge_names=judge_names, entry_names=entry_names,
@@ -87,14 +99,14 @@ def _round_context(session, rnd):
         context.update(record=record, judges=service.judges_of(session, cycle), kinds=deliberation.KINDS,
                        attendees=deliberation.attendee_names(session, record) if record else [],
                        decided={d["entry_id"]: d for d in (record.decisions if record else [])},
-                       decision_ids=[row["entry"].id for row in context["table"]])
+                       decision_ids=service.entry_ids_in(session, rnd) if rnd.status != "draft" else [])
     return context
 
 
 @router.get("/admin/awards/judging/rounds/{round_id}")
-def round_page(request: Request, round_id: str, session: SessionDep, admin: AdminUser):
+def round_page(request: Request, round_id: str, session: SessionDep, admin: AdminUser, after: int | None = None):
     rnd = service.get_round(session, round_id)
-    return render(request, "awards/judging/admin_round.html", **_round_context(session, rnd))
+    return render(request, "awards/judging/admin_round.html", **_round_context(session, rnd, after))
 
 
 def _int(text: str, what: str) -> int:

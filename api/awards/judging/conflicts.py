@@ -2,8 +2,8 @@
 entry) and detected by Cadre:
 
 - same organisation: the judge's stated organisation and the nominee's, compared after normalising
-  the text (case, accents, punctuation and legal suffixes such as Ltd or plc). Organisations as
-  records are not on this branch; the comparison is of the names people typed;
+  the text (case, accents, punctuation and legal suffixes such as Ltd or plc); and, where the
+  organisations domain is installed, both being members of one organisation there;
 - the judge nominated the nominee, or is one of the nominations' endorsers (by email);
 - the judge coached or marked the nominee's assessed work (api/assessments/relations.py);
 - the judge is a nominee in this cycle (then every entry of the cycle is conflicted for them).
@@ -68,6 +68,8 @@ def detect(session: Session, judge: CycleJudge, user: User, contact: awards_serv
     mine, theirs = normalise_organisation(judge.organisation), normalise_organisation(contact.organisation)
     if mine and mine == theirs:
         found.append((ConflictKind.same_organisation, f"Both at {contact.organisation}"))
+    elif contact.user_id is not None and members_of_one_organisation(session, user.id, contact.user_id):
+        found.append((ConflictKind.same_organisation, "Both are members of the same organisation in Cadre"))
     if user.id in contact.nominator_ids:
         found.append((ConflictKind.nominated, "The judge is one of the nominators"))
     if user.email.lower() in contact.endorser_emails:
@@ -78,6 +80,16 @@ def detect(session: Session, judge: CycleJudge, user: User, contact: awards_serv
         if assessment_relations.marked(session, user.id, contact.user_id):
             found.append((ConflictKind.marked, "The judge marked the nominee's assessed work"))
     return found
+
+
+def members_of_one_organisation(session: Session, judge_user_id: int, nominee_user_id: int) -> bool:
+    """Organisation records, where the organisations domain is installed (api/organisations, merged from
+    its own branch): both people are members of one organisation."""
+    try:
+        from api.organisations import service as organisations_service
+    except ImportError:  # not on this branch yet: the typed names above are all there is
+        return False
+    return organisations_service.shares_organisation(session, judge_user_id, nominee_user_id)
 
 
 def judge_is_nominee(session: Session, judge: CycleJudge, user: User) -> bool:

@@ -138,11 +138,15 @@ def conflict_rows(session: Session, cycle: AwardCycle, *, after_id: int | None =
     return out, (rows[-1].id if len(rows) == limit else None)
 
 
-def round_table(session: Session, rnd: JudgingRound) -> list[dict[str, Any]]:
-    """Each entry of the round with its assignments (judge, status, score): the administrator's view."""
+def round_table(session: Session, rnd: JudgingRound, *, after: int | None = None, limit: int = 50
+                ) -> tuple[list[dict[str, Any]], int | None]:
+    """A page of the round's entries (by id, keyset: `after` the last id seen) with their assignments
+    (judge, status, score): the administrator's view. Returns the rows and the `after` of the next page."""
     out = []
     judges = {j.id: u for j, u in service.judges_of(session, awards_service.get_cycle(session, rnd.cycle_id))}
-    for entry_id in (service.entry_ids_in(session, rnd) if _ready(session, rnd) else []):
+    ids = sorted(i for i in (service.entry_ids_in(session, rnd) if _ready(session, rnd) else [])
+                 if after is None or i > after)
+    for entry_id in ids[:limit]:
         entry = session.get(Entry, entry_id)
         rows = session.exec(select(Assignment).where(Assignment.round_id == rnd.id, Assignment.entry_id == entry_id)
                             .order_by(col(Assignment.id))).all()
@@ -152,7 +156,7 @@ def round_table(session: Session, rnd: JudgingRound) -> list[dict[str, Any]]:
         out.append({"entry": entry, "name": awards_service.entry_contact(session, entry).name,
                     "label": service.entry_label(entry), "assigned": assigned, "counted": counted,
                     "slot": interviews.slot_for(session, rnd, entry_id) if rnd.kind == RoundKind.interview else None})
-    return out
+    return out, (ids[limit - 1] if len(ids) > limit else None)
 
 
 def names(session: Session, cycle: AwardCycle) -> tuple[dict[int, str], dict[int, str]]:

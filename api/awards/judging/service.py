@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from api.accounts.models import User
 from api.awards import service as awards_service
 from api.awards import states
+from api.awards.judging import notify
 from api.awards.judging.models import (
     ROUND_ORDER,
     Assignment,
@@ -31,7 +32,6 @@ from api.awards.judging.models import (
     Score,
 )
 from api.awards.models import AwardCycle, CycleState, Entry
-from api.core import email as mail
 from api.core.db import utcnow
 from api.core.errors import Conflict, Invalid, NotFound
 from api.core.integrity import flush_unique
@@ -80,8 +80,7 @@ def appoint(session: Session, cycle: AwardCycle, user: User, by: User | None) ->
     judge = CycleJudge(cycle_id=cycle.id, user_id=user.id, appointed_by_id=getattr(by, "id", None))
     if judge_for(session, cycle.id, user.id) is not None or not flush_unique(session, judge):
         raise Conflict(f"{user.full_name} is already a judge of this cycle.", code="judge_exists")
-    mail.send_template(session, user.email, "judging/appointed", key=f"judge-appointed:{judge.id}",
-                       name=user.full_name, cycle=cycle)
+    notify.appointed(session, cycle, judge, user)
     return judge
 
 
@@ -331,6 +330,7 @@ def open_round(session: Session, rnd: JudgingRound, by: User) -> JudgingRound:
     session.refresh(rnd)
     if kind != RoundKind.deliberation:
         assign_all(session, rnd)
+        notify.round_open(session, cycle, rnd)
     return rnd
 
 
@@ -358,8 +358,10 @@ def close_round(session: Session, rnd: JudgingRound, by: User) -> JudgingRound:
     kind = RoundKind(rnd.kind)
     if kind == RoundKind.deliberation:
         raise Invalid("The deliberation closes when it is signed off.", code="sign_off_instead")
+    if rnd.status == RoundStatus.closed:  # the same answer as losing the race at the UPDATE below
+        raise Conflict("This round has been closed already; its results are frozen.", code="round_closed")
     if rnd.status != RoundStatus.open:
-        raise Conflict("This round is not open: it may have been closed a moment ago.", code="round_not_open")
+        raise Conflict("This round has not been opened yet.", code="round_not_open")
     moved = session.execute(update(JudgingRound).where(JudgingRound.id == rnd.id,
                                                        JudgingRound.status == RoundStatus.open.value)
                             .values(status=RoundStatus.closed.value, closed_at=utcnow(), closed_by_id=by.id)
@@ -375,7 +377,8 @@ def close_round(session: Session, rnd: JudgingRound, by: User) -> JudgingRound:
                        code="quorum_gap")
     scoring.freeze(session, rnd, by)
     cycle = awards_service.get_cycle(session, rnd.cycle_id)
-    states.transition(session, cycle, AFTER_CLOSE[kind], by, action=f"{kind.value}_closed")
+    if cycle.state != AFTER_CLOSE[kind]:  # an administrator may have moved the cycle on by hand already
+        states.transition(session, cycle, AFTER_CLOSE[kind], by, action=f"{kind.value}_closed")
     if kind == RoundKind.interview:
         nxt = round_of(session, cycle, RoundKind.deliberation)
         if nxt is not None and nxt.status == RoundStatus.draft:

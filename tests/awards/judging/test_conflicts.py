@@ -144,3 +144,36 @@ def test_a_conflict_found_after_the_freeze_is_an_amendment_that_re_ranks(db, pan
     assert db.get(Assignment, booster.id).status == AssignmentStatus.conflicted
     c = db.exec(select(JudgeConflict).where(JudgeConflict.judge_id == judge.id)).one()
     assert c.after_scoring
+
+
+def test_a_conflicted_judge_cannot_score_even_through_an_assignment_they_held(db, panel):
+    p = panel(judges=3)
+    sift = service.open_round(db, service.round_of(db, p.cycle, RoundKind.sift), p.admin)
+    a = db.exec(select(Assignment).where(Assignment.round_id == sift.id, Assignment.entry_id == p.entries[0].id)
+                .order_by(Assignment.id)).first()
+    judge = next(j for j in p.judges if j.id == a.judge_id)
+    conflicts.recuse(db, judge, p.entries[0], "My brother")
+    with pytest.raises(NotFound):
+        scoring.submit(db, a, {"pass": "pass"})
+    # a conflict recorded while the assignment still reads active (another request's view) is caught too
+    b = db.exec(select(Assignment).where(Assignment.round_id == sift.id, Assignment.entry_id == p.entries[1].id,
+                                         Assignment.status == "active").order_by(Assignment.id)).first()
+    db.add(JudgeConflict(cycle_id=p.cycle.id, judge_id=b.judge_id, entry_id=p.entries[1].id, kind="declared"))
+    db.flush()
+    with pytest.raises(NotFound):
+        scoring.submit(db, b, {"pass": "pass"})
+    assert scoring.score_of(db, a) is None and scoring.score_of(db, b) is None
+
+
+def test_members_of_one_organisation_record_are_conflicted(db, panel):
+    """Runs where the organisations domain is merged (its own branch until then)."""
+    organisations = pytest.importorskip("api.organisations.service")
+    from api.organisations.models import Membership
+
+    p = panel()
+    org = organisations.create(db, p.users[1], name="Shared Employer Plc")  # the judge creates it: a member
+    db.add(Membership(organisation_id=org.id, user_id=p.nominees[2].id))
+    db.flush()
+    assert organisations.shares_organisation(db, p.users[1].id, p.nominees[2].id)
+    conflicts.check_cycle(db, p.cycle, p.admin)
+    assert _kinds(db, p.judges[1], p.entries[2]) == {"same_organisation"}

@@ -33,6 +33,12 @@ def _user_of(p, judge):
     return next(u for u, j in zip(p.users, p.judges, strict=True) if j.id == judge.id)
 
 
+def _token_of(client, page):
+    from tests.conftest import csrf_from
+
+    return csrf_from(client.get(page).text)
+
+
 def _url(rnd, entry):
     return f"/judging/rounds/{rnd.public_id}/entries/{entry.public_id}"
 
@@ -71,9 +77,10 @@ def test_who_sees_a_sift_entry(db, panel, client, as_user, make_user):
     page = client.get(url)
     assert page.status_code == 200 and "Before you open" in page.text
     as_user(_user_of(p, other))
-    r = client.get(url)
-    r = client.get(url)
-    assert r.status_code == 404
+    assert client.get(url).status_code == 404
+    token = _token_of(client, "/judging")
+    assert client.post(f"{url}/score", data={"csrf_token": token, "c_pass": "pass"}).status_code == 404
+    assert client.post(f"{url}/open", data={"csrf_token": token, "action": "confirm"}).status_code == 404
     as_user(make_user())
     assert client.get(url).status_code == 404
     assert client.get("/admin/awards/judging").status_code == 403
@@ -238,3 +245,33 @@ def _token(browser, url):
     from tests.conftest import csrf_from
 
     return csrf_from(browser.client.get(url).text)
+
+
+def test_an_administrator_records_a_conflict_found_after_the_freeze(db, panel, browser, as_user, make_user):
+    from api.accounts.models import Role
+
+    p = panel()
+    sift = service.open_round(db, service.round_of(db, p.cycle, RoundKind.sift), p.admin)
+    first_judge = {}
+    for a in db.exec(select(Assignment).where(Assignment.round_id == sift.id).order_by(Assignment.id)).all():
+        # entry 2 passes only thanks to its first judge's vote
+        vote = "pass" if a.entry_id != p.entries[2].id or a.entry_id not in first_judge else "fail"
+        first_judge.setdefault(a.entry_id, a.judge_id)
+        scoring.submit(db, a, {"pass": vote})
+    service.close_round(db, sift, p.admin)
+    db.commit()
+    assert p.entries[2].id in scoring.current_snapshot(db, sift)["through"]
+    admin = make_user(roles={Role.admin})
+    as_user(admin)
+    url = f"/admin/awards/judging/{p.cycle.slug}"
+    r = browser.post_form(url, action="record_conflict", judge=str(first_judge[p.entries[2].id]),
+                          entry=str(p.entries[2].id), detail="")
+    assert "Say what the conflict is" in browser.client.get(url).text
+    r = browser.post_form(url, action="record_conflict", judge=str(first_judge[p.entries[2].id]),
+                          entry=str(p.entries[2].id), detail="Business partner of the nominee")
+    assert r.status_code == 303
+    page = browser.client.get(url).text
+    assert "Conflict recorded" in page and "Business partner of the nominee" in page
+    assert p.entries[2].id not in scoring.current_snapshot(db, sift)["through"]
+    round_page = browser.client.get(f"/admin/awards/judging/rounds/{sift.public_id}").text
+    assert "Results (amendment 1)" in round_page and "The results as frozen on" in round_page

@@ -151,3 +151,43 @@ def test_two_recusals_at_once_keep_the_quorum(pg):
         active = sorted(a.judge_id for a in s.exec(select(Assignment).where(
             Assignment.round_id == rnd.id, Assignment.status == "active")))
         assert active == sorted([on[2], spare])  # two judges still on it: the quorum holds
+
+
+def test_two_sign_offs_at_once_record_the_outcomes_once(pg):
+    from api.awards.judging import deliberation
+    from api.awards.models import CycleOutcome
+
+    engine, made = pg
+    cycle_id, judge_ids, entry_ids, admin_id = _setup(engine, made, judges=2, entries=2)
+    with Session(engine) as s:
+        admin = s.get(User, admin_id)
+        cycle = s.get(AwardCycle, cycle_id)
+        for kind in (RoundKind.sift, RoundKind.shortlist, RoundKind.interview):
+            rnd = service.open_round(s, service.round_of(s, cycle, kind), admin)
+            criteria = service.criteria_of(s, rnd).criteria
+            for a in s.exec(select(Assignment).where(Assignment.round_id == rnd.id)).all():
+                value = "8" if a.entry_id == entry_ids[0] else "5"
+                values = {"pass": "pass"} if kind == RoundKind.sift else {c["key"]: value for c in criteria}
+                scoring.submit(s, a, values)
+            service.close_round(s, rnd, admin)
+        final = service.round_of(s, cycle, RoundKind.deliberation)
+        deliberation.save(s, final, attendees=judge_ids, reasons="Clear evidence.",
+                          decisions=[{"entry_id": entry_ids[0], "kind": "winner", "citation": "Led the change."}])
+        s.commit()
+
+    def sign(i):
+        with Session(engine) as s:
+            try:
+                deliberation.sign_off(s, service.round_of(s, s.get(AwardCycle, cycle_id), RoundKind.deliberation),
+                                      s.get(User, admin_id))
+                s.commit()
+                return "signed"
+            except CadreError as exc:
+                s.rollback()
+                return f"{exc.status_code}:{exc.code}"
+
+    assert sorted(_in_threads(2, sign)) == ["409:deliberation_locked", "signed"]
+    with Session(engine) as s:
+        outcomes = s.exec(select(func.count()).select_from(CycleOutcome).where(CycleOutcome.cycle_id == cycle_id))
+        assert outcomes.one() == 1
+        assert s.get(AwardCycle, cycle_id).state == CycleState.decided

@@ -27,10 +27,14 @@ def _sift(db, p):
     return service.round_of(db, p.cycle, RoundKind.sift)
 
 
-def test_opening_the_sift_moves_the_cycle_and_gives_each_entry_two_judges(db, panel):
+def test_opening_the_sift_moves_the_cycle_and_gives_each_entry_two_judges(db, panel, mailbox):
     p = panel()
     rnd = service.open_round(db, _sift(db, p), p.admin)
+    db.commit()
     assert p.cycle.state == CycleState.sifting
+    for u in p.users:
+        [mail] = [m for m in mailbox.to(u.email) if "Sift is open: 2 to judge" in " ".join(str(m["Subject"]).split())]
+        assert "This round is blind" in mailbox.body(mail) and "/judging" in mailbox.body(mail)
     for e in p.entries:
         assert len(_assignments(db, rnd, e)) == 2
     # equal share: 3 entries x 2 judges over 3 judges = 2 each
@@ -81,8 +85,9 @@ def test_a_second_close_is_refused(db, panel):
     rnd = service.open_round(db, _sift(db, p), p.admin)
     _vote_all(db, rnd, lambda a: "pass")
     service.close_round(db, rnd, p.admin)
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as exc:
         service.close_round(db, rnd, p.admin)
+    assert exc.value.code == "round_closed"  # the same answer as losing the race (test_races_postgres.py)
 
 
 def _through_sift(db, p):
@@ -157,3 +162,15 @@ def test_unassigned_judge_has_no_assignment_to_score(db, panel, make_user):
         deps.load_entry_access(db, stranger, rnd.public_id, entry.public_id)
     mine = next(u for u, j in zip(p.users, p.judges, strict=True) if j.id == a.judge_id)
     assert deps.load_entry_access(db, mine, rnd.public_id, entry.public_id).assignment.id == a.id
+
+
+def test_the_round_table_pages_by_entry(db, panel):
+    from api.awards.judging import report
+
+    p = panel()
+    rnd = service.open_round(db, _sift(db, p), p.admin)
+    first, after = report.round_table(db, rnd, limit=2)
+    assert [r["entry"].id for r in first] == [p.entries[0].id, p.entries[1].id] and after == p.entries[1].id
+    rest, none = report.round_table(db, rnd, after=after, limit=2)
+    assert [r["entry"].id for r in rest] == [p.entries[2].id] and none is None
+    assert all(len(r["assigned"]) == 2 for r in first + rest)
