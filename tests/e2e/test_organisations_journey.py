@@ -1,7 +1,8 @@
 """An owner creates an organisation, buys 3 seats of ACXP through the offline checkout, invites two
 colleagues by email; one accepts by creating an account from the link, shares their progress, gets a
-seat and finishes a lesson; the owner's team dashboard shows that progress. In Chromium, with axe-core
-and the 390 px check on every page visited (tests/e2e/conftest.py)."""
+seat and finishes a lesson; the owner's team dashboard shows that progress; finally the owner checks a
+CSV of certificate numbers at once on the bulk verification page. In Chromium, with axe-core and the
+390 px check on every page visited (tests/e2e/conftest.py)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,22 @@ def _log_in(page, email: str) -> None:
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+
+
+# A certificate the colleague already holds (CPP, issued as an earlier accreditation would have been).
+ISSUE = """
+import sys
+from sqlmodel import Session
+from api.accounts import service as accounts
+from api.catalog import service as catalog
+from api.certificates import service as certificates
+from api.core.db import get_engine
+with Session(get_engine()) as s:
+    user = accounts.get_by_email(s, sys.argv[1])
+    cert = certificates.issue(s, user=user, programme=catalog.get_by_slug(s, "cpp"), holder_name=user.full_name)
+    s.commit()
+    print(cert.number)
+"""
 
 
 def _invitation_link(live_server, address: str) -> str:
@@ -113,3 +130,23 @@ def test_owner_buys_seats_invites_and_follows_a_colleagues_progress(page, new_pa
     expect(row).to_contain_text(re.compile(r"ACXP.*our seat.*\d+% \(1 of \d+ lessons\)", re.S))
     page.goto(home + "/seats")
     expect(page.get_by_role("row").filter(has_text="Asha Colleague")).to_contain_text("yes: the seat is theirs")
+
+    # The colleague's certificate is public on /verify, so the team lists it whatever they share.
+    issued = subprocess.run([sys.executable, "-c", ISSUE, first], env=live_server["env"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert issued.returncode == 0, issued.stderr
+    number = issued.stdout.strip()
+    page.goto(home + "/team")
+    expect(page.get_by_role("row").filter(has_text="Asha Colleague")).to_contain_text(number)
+
+    # The owner checks a list of certificates at once (bulk verification).
+    page.goto("/verify/bulk")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Verify certificates in bulk")
+    listing = f"Certificate number,Surname\n{number},Colleague\nCPP-0000-0000-0000,Nobody\n"
+    page.get_by_label("CSV file").set_input_files(files=[{"name": "team.csv", "mimeType": "text/csv",
+                                                          "buffer": listing.encode("utf-8")}])
+    page.get_by_role("button", name="Check the list").click()
+    expect(page.get_by_role("heading", name="Results")).to_be_visible()
+    table = page.get_by_role("table")
+    expect(table.get_by_role("row").filter(has_text=number)).to_contain_text("Valid")
+    expect(table.get_by_role("row").filter(has_text="CPP-0000-0000-0000")).to_contain_text("Not found")
