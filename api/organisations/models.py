@@ -116,6 +116,7 @@ class SeatPool(SQLModel, table=True):
 class SeatCreditSource(StrEnum):
     order = "order"
     admin_grant = "admin_grant"
+    refund = "refund"  # a negative row: a refunded order's seats leaving the pool
 
 
 class SeatCredit(SQLModel, table=True):

@@ -9,6 +9,7 @@ CHECK constraints (0 <= assigned <= quantity, take-backs within the cap) hold wh
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
@@ -31,6 +32,8 @@ from api.organisations.models import (
     SeatStatus,
 )
 from api.organisations.service import public_id
+
+log = logging.getLogger("cadre.organisations")
 
 
 class NoSeatLeft(Conflict):
@@ -139,6 +142,54 @@ def credit_order(session: Session, order) -> bool:
 
         notify.seats_bought(session, org, pool, programme, order)
     return added
+
+
+def _order_pool(session: Session, order) -> SeatPool | None:
+    row = session.exec(select(SeatCredit).where(SeatCredit.order_id == order.id)).first()
+    return session.get(SeatPool, row.pool_id) if row is not None else None
+
+
+def _removable(pool: SeatPool) -> int:
+    """Seats that can leave the pool now: those no member holds."""
+    return max(0, pool.quantity - pool.assigned)
+
+
+def refund_blocker(session: Session, order) -> str | None:
+    """Why this organisation's order can't be refunded in full now (its seats are in use), or None. Asked
+    by payments before it calls the provider (no lock is held over that call: the refund's confirmation
+    takes out what is free then, debit_refunded_order)."""
+    pool = _order_pool(session, order)
+    if pool is None:
+        return None  # never credited: nothing bought is in anyone's hands
+    in_use = order.quantity - _removable(pool)
+    if in_use > 0:
+        return (f"{in_use} of the {order.quantity} seats this order bought are in use by members. Take them back "
+                "first (possible until each member starts), or refund part of the amount instead.")
+    return None
+
+
+def debit_refunded_order(session: Session, order) -> int:
+    """The order was refunded in full (api/payments/lifecycle.py, once per order): its seats leave the
+    pool, as many as are free now under the pool's lock (payments refused the refund while they were in
+    use; one assigned since then stays with its member and is logged)."""
+    pool = _order_pool(session, order)
+    if pool is None:
+        return 0
+    pool = _lock(session, pool.id)
+    take = min(order.quantity, _removable(pool))
+    if take < order.quantity:
+        log.warning("refunded seats still in use", extra={"order": order.public_id, "kept": order.quantity - take})
+    if take <= 0:
+        return 0
+    session.add(SeatCredit(pool_id=pool.id, quantity=-take, source=SeatCreditSource.refund.value,
+                           note=f"Order {order.public_id} refunded"))
+    pool.quantity -= take
+    # The take-backs already made stay counted against the seats that remain (never more than their cap).
+    pool.take_backs = min(pool.take_backs, pool.quantity * pool.max_take_backs_per_seat)
+    pool.updated_at = utcnow()
+    session.add(pool)
+    session.flush()
+    return take
 
 
 # --- assigning -----------------------------------------------------------------------------------

@@ -256,6 +256,10 @@ def refunded(session: Session, order: Order, payment: Payment, amount_refunded: 
         if enrolment is not None:
             learning_service.cancel(session, enrolment, "Refunded in full")
         places.closed(session, order)  # a live programme's seat is free again
+        if order.organisation_id is not None:  # an organisation's seats leave its pool
+            from api.organisations import seats
+
+            seats.debit_refunded_order(session, order)
         order.suspended_for = None
         provider.cancel_plan(session, order)
     elif order.amount_refunded and order.status != OrderStatus.refunded.value:

@@ -507,6 +507,12 @@ def refund(session: Session, order: Order, *, amount: int | None, by: User | Non
     if wanted < 1 or wanted > refundable:
         raise Invalid(f"Refund between {format_money(1, order.currency)} and "
                       f"{format_money(refundable, order.currency)}.", code="bad_refund_amount")
+    if order.organisation_id is not None and wanted == refundable:  # in full: the seats go back too
+        from api.organisations import seats
+
+        blocker = seats.refund_blocker(session, order)
+        if blocker:
+            raise Conflict(blocker, code="seats_in_use")
     plan: list[tuple[Payment, int]] = []
     left = wanted
     for p in sorted(paid, key=lambda p: p.number, reverse=True):

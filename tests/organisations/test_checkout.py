@@ -109,3 +109,35 @@ def test_an_owner_buys_seats_through_stripe(stripe_settings, stripe_standin, str
     _post(client, "checkout.session.completed", completed, event_id="evt_test_seats_once")
     _post(client, "checkout.session.async_payment_succeeded", completed)
     assert _pool(db, team).quantity == 3
+
+
+def test_a_full_refund_takes_the_seats_back_and_waits_for_seats_in_use(client, db, team, login):
+    """Refunding an organisation's order in full returns its seats: refused (409, nothing refunded) while a
+    member holds one of them; once it is taken back, the refund goes through and the pool shrinks by the
+    order's seats."""
+    import pytest
+
+    from api.core.errors import Conflict
+    from api.payments import service as payments_service
+    from api.payments.providers import get_provider
+
+    login(team.owner.email)
+    r = client.post(f"/api/v1/organisations/{team.org.public_id}/seats/checkout",
+                    json={"programme": "acxp", "quantity": 3})
+    order = db.exec(select(Order).where(Order.public_id == r.json()["order"])).one()
+    get_provider().pay(db, order)
+    pool = _pool(db, team)
+    assignment = seats.assign(db, team.org, pool, team.membership(db, team.member), team.owner)
+    with pytest.raises(Conflict) as refused, db.begin_nested():
+        payments_service.refund(db, order, amount=None, by=team.admin, reason="Cancelled")
+    assert refused.value.code == "seats_in_use" and "1 of the 3 seats" in refused.value.message
+    db.refresh(order)
+    assert order.status == "paid" and order.amount_refunded == 0 and _pool(db, team).quantity == 3
+
+    seats.take_back(db, team.org, _pool(db, team), assignment.id, team.owner)
+    payments_service.refund(db, order, amount=None, by=team.admin, reason="Cancelled")
+    db.refresh(order)
+    pool = _pool(db, team)
+    assert order.status == "refunded" and (pool.quantity, pool.assigned) == (0, 0)
+    debit = db.exec(select(SeatCredit).where(SeatCredit.pool_id == pool.id, SeatCredit.source == "refund")).one()
+    assert debit.quantity == -3 and order.public_id in debit.note
