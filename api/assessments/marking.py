@@ -54,19 +54,36 @@ def open_draft(session: Session, sub: Submission, coach: User) -> Mark:
     return mark
 
 
+class MarkProblems(Invalid):
+    """What is wrong with a mark, per form field ("score-<criterion>", "comment-<criterion>", "feedback"),
+    so the marking page can put each message beside its field; the API gets them joined as one message."""
+
+    def __init__(self, fields: dict[str, str], *, code: str):
+        super().__init__(" ".join(fields.values()), code=code)
+        self.fields = fields
+
+
+def score_problems(rubric: dict[str, Any], scores: dict[str, Any], *, complete: bool) -> dict[str, str]:
+    return {f"score-{slug}": message for slug, message in scoring.problems(rubric, scores, complete=complete).items()}
+
+
 def _clean(rubric: dict[str, Any], scores: dict[str, Any], feedback: str, *, complete: bool) -> dict[str, Any]:
     cleaned: dict[str, Any] = {}
+    bad: dict[str, str] = {}
     for slug, entry in (scores or {}).items():
         entry = entry or {}
         comment = str(entry.get("comment") or "").replace("\r\n", "\n")
         if len(comment) > MAX_COMMENT:
-            raise Invalid(f"A comment is limited to {MAX_COMMENT:,} characters.", code="comment_too_long")
+            bad[f"comment-{slug}"] = f"A comment is limited to {MAX_COMMENT:,} characters."
         cleaned[slug] = {"score": entry.get("score"), "comment": comment}
-    bad = scoring.problems(rubric, cleaned, complete=complete)
-    if bad:
-        raise Invalid(" ".join(bad.values()), code="bad_scores")
+    bad |= score_problems(rubric, cleaned, complete=complete)
     if len(feedback) > MAX_FEEDBACK:
-        raise Invalid(f"Overall feedback is limited to {MAX_FEEDBACK:,} characters.", code="feedback_too_long")
+        bad["feedback"] = f"Overall feedback is limited to {MAX_FEEDBACK:,} characters."
+    if bad:
+        kinds = {k.split("-", 1)[0] for k in bad}
+        code = ("bad_scores" if "score" in kinds else "comment_too_long" if "comment" in kinds
+                else "feedback_too_long")
+        raise MarkProblems(bad, code=code)
     return cleaned
 
 
@@ -112,11 +129,11 @@ def submit(session: Session, sub: Submission, coach: User, *, scores: dict[str, 
     mark = save(session, sub, coach, scores=scores, feedback=feedback, version=version,
                 rubric_version_id=rubric_version_id)
     rubric = rubric_of(session, sub).rubric
-    bad = scoring.problems(rubric, mark.scores, complete=True)
-    if bad:
-        raise Invalid(" ".join(bad.values()), code="incomplete_mark")
+    bad = score_problems(rubric, mark.scores, complete=True)
     if not mark.feedback.strip():
-        raise Invalid("Write overall feedback for the learner before submitting the mark.", code="feedback_required")
+        bad["feedback"] = "Write overall feedback for the learner before submitting the mark."
+    if bad:
+        raise MarkProblems(bad, code="incomplete_mark" if set(bad) != {"feedback"} else "feedback_required")
     subs = submissions.attempts(session, sub.user_id, sub.brief_id)
     max_attempts = int(submissions.brief_settings(session, sub).get("max_attempts", 2))
     res = scoring.result(rubric, mark.scores, attempt=submissions.counted_attempts(subs, sub),
