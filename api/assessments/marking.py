@@ -17,7 +17,7 @@ from api.accounts.models import User
 from api.assessments import queue, routing, scoring, states, submissions
 from api.assessments.models import Mark, MarkKind, MarkStatus, RubricVersion, State, Submission
 from api.core.db import utcnow
-from api.core.errors import Conflict, Invalid
+from api.core.errors import Conflict
 
 MAX_COMMENT = 5_000
 MAX_FEEDBACK = 20_000
@@ -54,17 +54,7 @@ def open_draft(session: Session, sub: Submission, coach: User) -> Mark:
     return mark
 
 
-class MarkProblems(Invalid):
-    """What is wrong with a mark, per form field ("score-<criterion>", "comment-<criterion>", "feedback"),
-    so the marking page can put each message beside its field; the API gets them joined as one message."""
-
-    def __init__(self, fields: dict[str, str], *, code: str):
-        super().__init__(" ".join(fields.values()), code=code)
-        self.fields = fields
-
-
-def score_problems(rubric: dict[str, Any], scores: dict[str, Any], *, complete: bool) -> dict[str, str]:
-    return {f"score-{slug}": message for slug, message in scoring.problems(rubric, scores, complete=complete).items()}
+MarkProblems, score_problems = scoring.MarkProblems, scoring.score_problems
 
 
 def _clean(rubric: dict[str, Any], scores: dict[str, Any], feedback: str, *, complete: bool) -> dict[str, Any]:

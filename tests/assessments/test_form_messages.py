@@ -5,10 +5,12 @@ typed kept, and nothing saved."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from api.accounts.models import User
-from api.assessments import marking, rubrics
-from tests.assessments.factories import submit_work
+from api.assessments import appeals, extensions, marking, release, rubrics, submissions
+from tests.assessments.factories import confirm_moderation, submit_work
+from tests.assessments.review_helpers import all_at, first_mark, set_moderation
 from tests.core.test_form_messages import beside
 
 
@@ -83,3 +85,74 @@ def test_saving_a_mark_with_a_comment_too_long_and_a_level_that_is_not_one(db, c
     db.expire_all()
     draft = marking.draft_for(db, sub, coach)
     assert draft is None or (not draft.scores and not draft.feedback)
+
+
+def _released_fail(db, people, enrol, acxp_brief):
+    enrol(people["learner"])
+    set_moderation(db, acxp_brief, sample_percent=0, min_count=0)
+    sub = first_mark(db, submit_work(db, people["learner"], acxp_brief), people["coach"], all_at(db, acxp_brief, 0))
+    confirm_moderation(db, sub)
+    release.release(db, sub, people["admin"])
+    db.commit()
+    return sub
+
+
+def test_an_appeal_without_a_reason(db, client, browser, people, enrol, acxp_brief, as_user):
+    sub = _released_fail(db, people, enrol, acxp_brief)
+    as_user(people["learner"])
+    page = f"/assessments/submissions/{sub.public_id}/appeal"
+    r = browser.post_form(page, reason="   ")
+    assert r.status_code == 422
+    assert summary_links(r.text) == ["reason"]
+    assert "Say why you are appealing" in beside(r.text, "reason")
+    db.expire_all()
+    assert appeals.appeal_of(db, sub) is None
+
+
+def test_an_extension_request_with_every_field_wrong_then_one_too_early(db, client, browser, people, enrol,
+                                                                       acxp_brief, as_user):
+    enrol(people["learner"])
+    sub = submissions.start(db, people["learner"], acxp_brief, "Europe/London")
+    sub.deadline_at, sub.deadline_zone = datetime(2026, 12, 18, 23, 59, tzinfo=UTC), "Europe/London"
+    db.add(sub)
+    db.commit()
+    as_user(people["learner"])
+    page = f"/assessments/submissions/{sub.public_id}/extension"
+    r = browser.post_form(page, until="next week", zone="Mars/Olympus", reason="")
+    assert r.status_code == 422
+    assert summary_links(r.text) == ["until", "zone", "reason"]
+    assert "Give the new date and time" in beside(r.text, "until")
+    assert "not a time zone we know" in beside(r.text, "zone")
+    assert "Say why you need more time" in beside(r.text, "reason")
+    assert 'value="next week"' in r.text
+    # one only the service can judge: a time before the current deadline
+    r = browser.post_form(page, until="2026-12-01T09:00", zone="Europe/London", reason="Peak season.")
+    assert r.status_code == 422
+    assert summary_links(r.text) == ["until"]
+    assert "after your current deadline" in beside(r.text, "until")
+    assert "Peak season." in r.text
+    db.expire_all()
+    assert extensions.pending(db, sub) is None
+
+
+def test_an_appeal_re_mark_with_a_criterion_unscored_and_no_reasons(db, client, browser, people, enrol, acxp_brief,
+                                                                    as_user):
+    from tests.assessments.factories import make_coach
+
+    sub = _released_fail(db, people, enrol, acxp_brief)
+    make_coach(db, "Aoife Appeals")
+    appeal = appeals.lodge(db, sub, people["learner"], "The second criterion was misread.")
+    db.commit()
+    as_user(db.get(User, appeal.marker_id))
+    page = f"/coach/appeals/{sub.public_id}"
+    criteria = rubrics.current(db, acxp_brief).rubric["criteria"]
+    first, *rest = criteria
+    data = {f"score-{c['slug']}": str(c["levels"][-1]["score"]) for c in rest}
+    r = browser.post_form(page, feedback="Feedback I typed.", rationale="", **data)
+    assert r.status_code == 422
+    assert summary_links(r.text) == [f"score-{first['slug']}", "rationale"]
+    assert "Choose a level" in level_message(r.text, first["slug"])
+    assert "Give your reasons" in beside(r.text, "rationale")
+    assert "Feedback I typed." in r.text
+    db.expire_all()
+    assert appeals.appeal_of(db, sub).status == "open"
