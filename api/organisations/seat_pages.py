@@ -31,11 +31,13 @@ def _buyable(session):
     from api.catalog.models import Offer, OfferKind, Programme
 
     # Programmes with a pay-in-full price that are not sold by cohort (cohort seats are granted).
-    return list(session.exec(select(Programme).join(Offer, col(Offer.programme_id) == col(Programme.id))
-                             .where(Offer.kind == OfferKind.full.value, col(Offer.retired_at).is_(None),
-                                    col(Programme.retired_at).is_(None),
+    # EXISTS rather than JOIN ... DISTINCT: PostgreSQL cannot compare a programme's JSON columns for DISTINCT.
+    priced = (select(Offer.id).where(col(Offer.programme_id) == col(Programme.id), Offer.kind == OfferKind.full.value,
+                                     col(Offer.retired_at).is_(None)).exists())
+    return list(session.exec(select(Programme)
+                             .where(priced, col(Programme.retired_at).is_(None),
                                     Programme.format != DeliveryFormat.live_cohort.value)
-                             .order_by(Programme.family, Programme.level, Programme.code).distinct()))
+                             .order_by(Programme.family, Programme.level, Programme.code)))
 
 
 def _seats_page(request: Request, session, access: OrgAccess, status: int = 200, **ctx):
