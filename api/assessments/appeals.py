@@ -14,7 +14,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from api.accounts.models import User
-from api.assessments import allocation, audit, doublemark, moderation, release, states, submissions, times
+from api.assessments import allocation, audit, doublemark, moderation, release, scoring, states, submissions, times
 from api.assessments.models import Mark, MarkKind, MarkStatus, State, Submission
 from api.assessments.review_models import Appeal, AppealStatus
 from api.core import email as mail
@@ -120,8 +120,11 @@ def decide(session: Session, sub: Submission, coach: User, scores: dict[str, Any
     if appeal.marker_id != coach.id:
         raise Forbidden("This appeal is given to another coach.", code="not_your_appeal")
     why = (rationale or "").replace("\r\n", "\n").strip()
+    bad = doublemark.score_problems(session, sub, scores)  # all the form's problems at once
     if not why:
-        raise Invalid("Give your reasons: the learner reads them with the decision.", code="rationale_required")
+        bad["rationale"] = "Give your reasons: the learner reads them with the decision."
+    if bad:
+        raise scoring.MarkProblems(bad, code="rationale_required" if set(bad) == {"rationale"} else "bad_scores")
     mark = session.get(Mark, appeal.mark_id)
     cleaned, res = doublemark.scored(session, sub, scores)  # against the submission's own rubric version
     now = utcnow()

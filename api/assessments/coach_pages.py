@@ -13,7 +13,7 @@ from api.assessments.deps import MarkerSubmission
 from api.core.db import SessionDep
 from api.core.errors import CadreError, Invalid
 from api.core.security import csrf_protect
-from api.core.templates import redirect, render
+from api.core.templates import ordered, redirect, render
 
 router = APIRouter(prefix="/coach/marking", dependencies=[Depends(csrf_protect), Depends(optional_user)],
                    include_in_schema=False)
@@ -104,6 +104,10 @@ async def save_mark(request: Request, found: MarkerSubmission, coach: CoachUser,
     except CadreError as exc:
         screen = views.marking_screen(session, sub, coach, rel)
         screen.criteria = views.criteria_view(version, scores)
+        if isinstance(exc, marking.MarkProblems):  # each message beside its field, in the form's order
+            order = tuple(f"{kind}-{c['slug']}" for c in version.rubric["criteria"] for kind in ("score", "comment"))
+            return render(request, "assessments/marking.html", exc.status_code, m=screen, error=None,
+                          errors=ordered(exc.fields, (*order, "feedback")), feedback=feedback)
         return render(request, "assessments/marking.html", exc.status_code, m=screen, error=exc.message,
                       feedback=feedback)
     if form.get("action") == "submit":

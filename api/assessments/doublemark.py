@@ -59,15 +59,24 @@ def await_second_mark(session: Session, sub: Submission, first: Mark) -> Submiss
     return sub
 
 
+def _cleaned(scores: dict[str, Any]) -> dict[str, Any]:
+    return {slug: {"score": (e or {}).get("score"), "comment": str((e or {}).get("comment") or "")}
+            for slug, e in (scores or {}).items()}
+
+
+def score_problems(session: Session, sub: Submission, scores: dict[str, Any]) -> dict[str, str]:
+    """What `scored` would refuse, per form field, without refusing."""
+    return scoring.score_problems(moderation.rubric_of(session, sub), _cleaned(scores), complete=True)
+
+
 def scored(session: Session, sub: Submission, scores: dict[str, Any]) -> tuple[dict[str, Any], scoring.Result]:
     """Scores cleaned and checked against the submission's own rubric version (Invalid if incomplete), and
     the outcome they give; second, agreed and appeal marks are all scored this way."""
     rubric = moderation.rubric_of(session, sub)
-    cleaned = {slug: {"score": (e or {}).get("score"), "comment": str((e or {}).get("comment") or "")}
-               for slug, e in (scores or {}).items()}
-    bad = scoring.problems(rubric, cleaned, complete=True)
+    cleaned = _cleaned(scores)
+    bad = scoring.score_problems(rubric, cleaned, complete=True)
     if bad:
-        raise Invalid(" ".join(bad.values()), code="bad_scores")
+        raise scoring.MarkProblems(bad, code="bad_scores")
     subs = submissions.attempts(session, sub.user_id, sub.brief_id)
     max_attempts = int(submissions.brief_settings(session, sub).get("max_attempts", 2))
     return cleaned, scoring.result(rubric, cleaned, attempt=submissions.counted_attempts(subs, sub),

@@ -17,7 +17,7 @@ from api.accounts.models import User
 from api.assessments import queue, routing, scoring, states, submissions
 from api.assessments.models import Mark, MarkKind, MarkStatus, RubricVersion, State, Submission
 from api.core.db import utcnow
-from api.core.errors import Conflict, Invalid
+from api.core.errors import Conflict
 
 MAX_COMMENT = 5_000
 MAX_FEEDBACK = 20_000
@@ -54,19 +54,26 @@ def open_draft(session: Session, sub: Submission, coach: User) -> Mark:
     return mark
 
 
+MarkProblems, score_problems = scoring.MarkProblems, scoring.score_problems
+
+
 def _clean(rubric: dict[str, Any], scores: dict[str, Any], feedback: str, *, complete: bool) -> dict[str, Any]:
     cleaned: dict[str, Any] = {}
+    bad: dict[str, str] = {}
     for slug, entry in (scores or {}).items():
         entry = entry or {}
         comment = str(entry.get("comment") or "").replace("\r\n", "\n")
         if len(comment) > MAX_COMMENT:
-            raise Invalid(f"A comment is limited to {MAX_COMMENT:,} characters.", code="comment_too_long")
+            bad[f"comment-{slug}"] = f"A comment is limited to {MAX_COMMENT:,} characters."
         cleaned[slug] = {"score": entry.get("score"), "comment": comment}
-    bad = scoring.problems(rubric, cleaned, complete=complete)
-    if bad:
-        raise Invalid(" ".join(bad.values()), code="bad_scores")
+    bad |= score_problems(rubric, cleaned, complete=complete)
     if len(feedback) > MAX_FEEDBACK:
-        raise Invalid(f"Overall feedback is limited to {MAX_FEEDBACK:,} characters.", code="feedback_too_long")
+        bad["feedback"] = f"Overall feedback is limited to {MAX_FEEDBACK:,} characters."
+    if bad:
+        kinds = {k.split("-", 1)[0] for k in bad}
+        code = ("bad_scores" if "score" in kinds else "comment_too_long" if "comment" in kinds
+                else "feedback_too_long")
+        raise MarkProblems(bad, code=code)
     return cleaned
 
 
@@ -112,11 +119,11 @@ def submit(session: Session, sub: Submission, coach: User, *, scores: dict[str, 
     mark = save(session, sub, coach, scores=scores, feedback=feedback, version=version,
                 rubric_version_id=rubric_version_id)
     rubric = rubric_of(session, sub).rubric
-    bad = scoring.problems(rubric, mark.scores, complete=True)
-    if bad:
-        raise Invalid(" ".join(bad.values()), code="incomplete_mark")
+    bad = score_problems(rubric, mark.scores, complete=True)
     if not mark.feedback.strip():
-        raise Invalid("Write overall feedback for the learner before submitting the mark.", code="feedback_required")
+        bad["feedback"] = "Write overall feedback for the learner before submitting the mark."
+    if bad:
+        raise MarkProblems(bad, code="incomplete_mark" if set(bad) != {"feedback"} else "feedback_required")
     subs = submissions.attempts(session, sub.user_id, sub.brief_id)
     max_attempts = int(submissions.brief_settings(session, sub).get("max_attempts", 2))
     res = scoring.result(rubric, mark.scores, attempt=submissions.counted_attempts(subs, sub),

@@ -23,6 +23,7 @@ from api.assessments import (
     moderation,
     oversight,
     rubrics,
+    scoring,
     submissions,
     times,
     views,
@@ -37,7 +38,7 @@ from api.core import pagination
 from api.core.db import SessionDep
 from api.core.errors import CadreError, Invalid, NotFound
 from api.core.security import csrf_protect
-from api.core.templates import redirect, render
+from api.core.templates import ordered, redirect, render
 
 router = APIRouter(dependencies=[Depends(csrf_protect), Depends(optional_user)], include_in_schema=False)
 
@@ -130,10 +131,12 @@ def appeal_lodge(request: Request, public_id: str, user: CurrentUser, session: S
     try:
         appeals.lodge(session, sub, user, reason)
     except CadreError as exc:
+        # the reason's own problems go beside it; a refusal of the appeal itself stays above the form
+        errors = {"reason": exc.message} if exc.code in ("reason_required", "reason_too_long") else {}
         return render(request, "assessments/review/appeal_form.html", exc.status_code, sub=sub,
                       brief=session.get(AssessmentBrief, sub.brief_id), chance=appeals.chance(session, sub),
-                      appeal=appeals.appeal_of(session, sub), error=exc.message, reason=reason,
-                      show=lambda m: times.show(m, times.zone_of(sub.learner_zone)))
+                      appeal=appeals.appeal_of(session, sub), error=None if errors else exc.message,
+                      errors=errors, reason=reason, show=lambda m: times.show(m, times.zone_of(sub.learner_zone)))
     return redirect(f"/assessments/submissions/{public_id}/appeal",
                     "Your appeal is lodged. A coach who has not marked your work will re-mark it; you will be emailed "
                     "the decision.")
@@ -144,11 +147,13 @@ def appeal_queue(request: Request, coach: CoachUser, session: SessionDep):
     return render(request, "assessments/review/appeal_queue.html", rows=appeals.open_for_marker(session, coach))
 
 
-def _appeal_page(request, session, sub, status=200, error=None, scores=None, rationale=""):
+def _appeal_page(request, session, sub, status=200, error=None, scores=None, rationale="", feedback="",
+                 errors=None):
     brief = session.get(AssessmentBrief, sub.brief_id)
     return render(request, "assessments/review/appeal_mark.html", status, sub=sub, brief=brief,
                   appeal=appeals.appeal_of(session, sub), criteria=_criteria(session, sub, scores),
                   files=submissions.files_of(session, [sub.id])[sub.id], error=error, rationale=rationale,
+                  feedback=feedback, errors=errors or {},
                   programme=session.get(Programme, sub.programme_id),
                   label=views.learner_label(brief, sub, session.get(User, sub.user_id)))
 
@@ -167,23 +172,33 @@ async def appeal_decide(request: Request, public_id: str, coach: CoachUser, sess
     sub, _ = _load(request, session, public_id, coach, Relation.marker, Relation.admin)
     form = await request.form()
     scores = scores_from_form(form, rubrics.criteria(session.get(RubricVersion, sub.rubric_version_id)))
-    rationale = str(form.get("rationale") or "")
+    rationale, feedback = str(form.get("rationale") or ""), str(form.get("feedback") or "")
     try:
-        appeal = appeals.decide(session, sub, coach, scores, str(form.get("feedback") or ""), rationale)
+        appeal = appeals.decide(session, sub, coach, scores, feedback, rationale)
     except CadreError as exc:
-        return _appeal_page(request, session, sub, exc.status_code, exc.message, scores, rationale)
+        if isinstance(exc, scoring.MarkProblems):
+            order = tuple(f"score-{slug}" for slug in scores) + ("feedback", "rationale")
+            return _appeal_page(request, session, sub, exc.status_code, None, scores, rationale, feedback,
+                                ordered(exc.fields, order))
+        return _appeal_page(request, session, sub, exc.status_code, exc.message, scores, rationale, feedback)
     words = "upheld: the outcome is changed" if appeal.status == "upheld" else "not upheld: the result stands"
     return redirect("/coach/appeals", f"Appeal {words}. The learner has been emailed.")
 
 
 # --- extensions -----------------------------------------------------------------------------------------
 
-def _extension_page(request, session, sub, status=200, error=None, form=None):
+EXTENSION_FIELDS = ("until", "zone", "reason")
+EXTENSION_ERRORS = {"bad_time": "until", "not_later": "until", "bad_zone": "zone", "reason_required": "reason",
+                    "reason_too_long": "reason"}
+
+
+def _extension_page(request, session, sub, status=200, error=None, form=None, errors=None):
     zone = times.zone_of(sub.learner_zone, sub.deadline_zone)
     return render(request, "assessments/review/extension_form.html", status, sub=sub,
                   brief=session.get(AssessmentBrief, sub.brief_id), history=extensions.history(session, sub),
                   pending=extensions.pending(session, sub), zone=zone, zones=times.common_zones(),
-                  show=lambda m, z=None: times.show(m, z or zone), error=error, form=form or {})
+                  show=lambda m, z=None: times.show(m, z or zone), error=error, form=form or {},
+                  errors=errors or {})
 
 
 @router.get("/assessments/submissions/{public_id}/extension")
@@ -197,14 +212,27 @@ def extension_request(request: Request, public_id: str, user: CurrentUser, sessi
                       until: str = Form(""), zone: str = Form(""), reason: str = Form("")):
     sub, _ = _load(request, session, public_id, user, Relation.learner)
     form = {"until": until, "zone": zone, "reason": reason}
+    # What the form alone shows to be wrong is said all at once, each beside its field.
+    errors = {}
     try:
-        try:
-            local = datetime.fromisoformat(until)
-        except ValueError:
-            raise Invalid("Give the new date and time, e.g. 2027-01-08 17:00.", code="bad_time") from None
+        local = datetime.fromisoformat(until) if until.strip() else None
+    except ValueError:
+        local = None
+    if local is None:
+        errors["until"] = "Give the new date and time, e.g. 2027-01-08 17:00."
+    if times.valid_zone(zone) is None:
+        errors["zone"] = f"'{zone}' is not a time zone we know (e.g. Europe/London)." if zone else "Choose a time zone."
+    if not reason.strip():
+        errors["reason"] = "Say why you need more time."
+    try:
+        if errors:
+            raise Invalid(" ".join(errors.values()), code="bad_request_form")
         extensions.request(session, sub, user, until_local=local.replace(tzinfo=None), zone=zone, reason=reason)
     except CadreError as exc:
-        return _extension_page(request, session, sub, exc.status_code, exc.message, form)
+        field = EXTENSION_ERRORS.get(exc.code)
+        errors = errors or ({field: exc.message} if field else {})
+        return _extension_page(request, session, sub, exc.status_code, None if errors else exc.message, form,
+                               ordered(errors, EXTENSION_FIELDS))
     return redirect(f"/assessments/submissions/{public_id}/extension",
                     "Your request is sent; you will be emailed the decision.")
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from api.assessments.models import Outcome
+from api.core.errors import Invalid
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,20 @@ def problems(rubric: dict[str, Any], scores: dict[str, Any], *, complete: bool) 
         if not isinstance(score, int) or isinstance(score, bool) or score not in level_scores(c):
             out[slug] = f"'{score}' is not a level of '{c['title']}'."
     return out
+
+
+class MarkProblems(Invalid):
+    """What is wrong with a mark, per form field ("score-<criterion>", "comment-<criterion>", "feedback",
+    "rationale"), so a marking page can put each message beside its field; the API gets them joined."""
+
+    def __init__(self, fields: dict[str, str], *, code: str):
+        super().__init__(" ".join(fields.values()), code=code)
+        self.fields = fields
+
+
+def score_problems(rubric: dict[str, Any], scores: dict[str, Any], *, complete: bool) -> dict[str, str]:
+    """`problems` keyed by the form field of each criterion's level choice."""
+    return {f"score-{slug}": message for slug, message in problems(rubric, scores, complete=complete).items()}
 
 
 def result(rubric: dict[str, Any], scores: dict[str, Any], *, attempt: int, max_attempts: int) -> Result:

@@ -92,13 +92,28 @@ def create(request: Request, session: SessionDep, admin: AdminUser, programme: s
 
 @router.get("/admin/cohorts/{cohort_id}")
 def detail(request: Request, cohort_id: str, session: SessionDep, admin: AdminUser, after: str | None = None):
-    cohort = service.get_cohort(session, cohort_id)
+    return _detail(request, session, service.get_cohort(session, cohort_id), after=after)
+
+
+def _detail(request, session, cohort, status_code: int = 200, *, after=None, errors=None, values=None):
     programme = service.programme_of(session, cohort)
     others = [c for c in service.upcoming_for(session, programme) if c.cohort.id != cohort.id]
-    return render(request, "cohorts/admin_detail.html", cohort=cohort, programme=programme,
+    return render(request, "cohorts/admin_detail.html", status_code, cohort=cohort, programme=programme,
                   card=service.cards(session, [cohort])[0], facilitators=service.facilitators_of(session, cohort),
                   seats=seats_admin.seats_of(session, cohort), waiting=waitlist.entries(session, cohort, after=after),
-                  others=others)
+                  others=others, errors=errors or {}, values=values or {})
+
+
+def _field_of(action: str, code: str, uid: str) -> str | None:
+    """The input a refused action's message belongs beside (None: the action has no such input)."""
+    if action == "capacity":
+        return "capacity"
+    if action == "facilitator":
+        return "email"
+    if action in ("reschedule", "makeup"):
+        part = {"bad_time": "start", "bad_minutes": "minutes"}.get(code, "date")
+        return f"{part}-{uid}"
+    return None
 
 
 @router.post("/admin/cohorts/{cohort_id}")
@@ -143,8 +158,15 @@ def act(request: Request, cohort_id: str, session: SessionDep, admin: AdminUser,
             done = f"Cohort cancelled: {result['moved']} moved, {result['refunded']} refunded."
         else:
             raise Invalid("Choose an action.", code="bad_action")
-    except CadreError as exc:
-        return redirect(back, f"Not done: {exc.message}")
-    except ValueError:
-        return redirect(back, "Not done: give whole numbers for capacity and minutes.")
+    except (CadreError, ValueError) as exc:
+        code, message = (exc.code, exc.message) if isinstance(exc, CadreError) else (
+            "bad_minutes", "Give a whole number." if action != "capacity" else "Give the capacity as a whole number.")
+        field = _field_of(action, code, session_uid)
+        if field is None:
+            return redirect(back, f"Not done: {message}")
+        # The same page again, the message beside the input it is about and what was typed kept.
+        values = {"capacity": capacity, "email": email, f"date-{session_uid}": local_date,
+                  f"start-{session_uid}": local_start, f"minutes-{session_uid}": minutes}
+        return _detail(request, session, cohort, exc.status_code if isinstance(exc, CadreError) else 422,
+                       errors={field: message}, values=values)
     return redirect(back, done)

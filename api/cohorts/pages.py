@@ -57,6 +57,10 @@ def _programme(session, cohort) -> Programme:
 
 @router.get("/cohorts/{cohort_id}")
 def cohort_page(request: Request, session: SessionDep, access: CohortAccessDep):
+    return _cohort_page(request, session, access)
+
+
+def _cohort_page(request, session, access, status_code: int = 200, errors=None, values=None):
     cohort = access.cohort
     programme = _programme(session, cohort)
     rows = service.sessions_of(session, cohort)
@@ -71,7 +75,7 @@ def cohort_page(request: Request, session: SessionDep, access: CohortAccessDep):
         context["learners"] = service.learners_of(session, cohort)
         context["history"] = attendance.history(session, cohort, limit=20)
     context["labels"] = attendance.LABELS
-    return render(request, "cohorts/cohort.html", **context)
+    return render(request, "cohorts/cohort.html", status_code, errors=errors or {}, values=values or {}, **context)
 
 
 @router.get("/cohorts/sessions/{uid}.ics")
@@ -153,13 +157,18 @@ async def save_attendance(request: Request, uid: str, session: SessionDep, acces
 def session_links(request: Request, uid: str, session: SessionDep, access: RunningAccessDep,
                   meeting_url: str = Form(""), recording_url: str = Form("")):
     row = _row_of(session, access, uid)
-    try:
-        if meeting_url.strip():
-            service.set_meeting_url(session, row, meeting_url)
-        if recording_url.strip():
-            service.set_recording_url(session, row, recording_url)
-    except CadreError as exc:
-        return redirect(f"/cohorts/{access.cohort.public_id}", f"Not saved: {exc.message}")
+    errors, status = {}, 422
+    # Both links are checked so both messages show at once; any refusal rolls the request back.
+    for field, url, save in ((f"meeting-{uid}", meeting_url, service.set_meeting_url),
+                             (f"recording-{uid}", recording_url, service.set_recording_url)):
+        if url.strip():
+            try:
+                save(session, row, url)
+            except CadreError as exc:
+                errors[field], status = exc.message, exc.status_code
+    if errors:
+        return _cohort_page(request, session, access, status, errors,
+                            {f"meeting-{uid}": meeting_url, f"recording-{uid}": recording_url})
     return redirect(f"/cohorts/{access.cohort.public_id}", f"Links saved for {row.title}.")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from urllib.parse import parse_qs, urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
 from sqlmodel import col, select
@@ -135,10 +136,16 @@ def orders_page(request: Request, admin: AdminUser, session: SessionDep, status:
     statuses = [s.value for s in OrderStatus]
     status = status if status in statuses else ""
     q = (q or "").strip()[:100]
+    return _orders_page(request, session, status=status, q=q, after=after, before=before)
+
+
+def _orders_page(request, session, status_code: int = 200, *, status: str = "", q: str = "", after=None, before=None,
+                 back: str | None = None, errors=None, values=None):
     page = service.all_orders(session, status=status or None, search=q, after=after, before=before)
-    return render(request, "payments/admin_orders.html", views=page.rows,
-                  pager=page.links("/admin/orders", {"status": status, "q": q}), statuses=statuses, status=status,
-                  q=q, back=pagination.here(request))
+    return render(request, "payments/admin_orders.html", status_code, views=page.rows,
+                  pager=page.links("/admin/orders", {"status": status, "q": q}),
+                  statuses=[s.value for s in OrderStatus], status=status, q=q,
+                  back=back or pagination.here(request), errors=errors or {}, values=values or {})
 
 
 @router.post("/admin/orders/{public_id}/refund")
@@ -149,7 +156,16 @@ def refund(request: Request, public_id: str, admin: AdminUser, session: SessionD
     try:
         made = service.refund(session, order, amount=parse_money(amount), by=admin, reason=reason.strip() or None)
     except CadreError as exc:
-        return redirect(back, f"{public_id}: {exc.message}", "error")
+        if not isinstance(exc, Invalid):  # a refusal of the refund itself (provider, nothing left): as before
+            return redirect(back, f"{public_id}: {exc.message}", "error")
+        # Bad input: the same list page again (its filters and cursor), the message beside this order's refund field.
+        query = parse_qs(urlsplit(back).query)
+        first = lambda key: (query.get(key) or [""])[0][:200] or None  # noqa: E731
+        status = first("status") if first("status") in {s.value for s in OrderStatus} else ""
+        return _orders_page(request, session, exc.status_code, status=status or "", q=(first("q") or "")[:100],
+                            after=first("after"), before=first("before"), back=back,
+                            errors={f"amount-{public_id}": f"{public_id}: {exc.message}"},
+                            values={f"amount-{public_id}": amount, f"reason-{public_id}": reason})
     total = sum(r.amount for r in made)
     return redirect(back, f"{public_id}: refund of {format_money(total, order.currency)} sent to the "
                                      f"payment provider.")

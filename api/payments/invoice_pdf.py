@@ -89,7 +89,7 @@ def render(doc: Document) -> bytes:
 
     _heading(pdf, "What was bought")
     _row(pdf, "Description", "Amount", bold=True, rule=True)
-    _row(pdf, f"{doc.programme.title} ({doc.programme.code}): {doc.offer.title}", money(order.amount_before))
+    _row(pdf, _bought(doc), money(order.amount_before))
     if order.discount_amount:
         code = (order.code_text or "").upper()
         _row(pdf, f"Discount{f' (code {code})' if code else ''}", money(-order.discount_amount))
@@ -121,6 +121,16 @@ def render(doc: Document) -> bytes:
     pdf.multi_cell(WIDTH, 4.4, "Prices include VAT where VAT is shown. Keep this invoice for your records: "
                                "it is also on your billing page.", **NEXT_LINE)
     return bytes(pdf.output())
+
+
+def _bought(doc: Document) -> str:
+    """The line for what was bought: an organisation's seat order says how many seats at what price each."""
+    order, programme = doc.order, doc.programme
+    if (order.quantity or 1) > 1:
+        unit = order.amount_before // order.quantity
+        return (f"{programme.title}: {order.quantity} × {programme.code} seat at "
+                f"{format_money(unit, order.currency)}")
+    return f"{programme.title} ({programme.code}): {doc.offer.title}"
 
 
 def _heading(pdf: FPDF, text: str) -> None:

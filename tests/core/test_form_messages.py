@@ -152,3 +152,23 @@ def test_verify_with_empty_fields_and_with_no_match(client, browser):
     r = browser.post_form("/verify", number="ACXP-0000-0000-0000", surname="Nobody")
     assert r.status_code == 404
     check(r.text, {"number": "No certificate matches"})
+def test_cohort_detail_capacity_facilitator_and_a_session_with_wrong_input(client, browser, admin):
+    r = browser.post_form("/admin/cohorts", programme="cpp", starts_on="2027-03-01", time_zone="Europe/London")
+    assert r.status_code == 303
+    page = r.headers["location"]
+    r = browser.post_form(page, action="capacity", capacity="lots")
+    assert r.status_code == 422
+    check(r.text, {"capacity": "whole number"})
+    assert 'value="lots"' in r.text
+    r = browser.post_form(page, action="facilitator", email="nobody@example.com")
+    assert r.status_code == 422
+    check(r.text, {"email": "There is no account for nobody@example.com"})
+    assert 'value="nobody@example.com"' in r.text
+    uid = re.search(r'name="session_uid" value="([^"]+)"', browser.client.get(page).text).group(1)
+    r = browser.post_form(page, action="reschedule", session_uid=uid, local_date="1 March", local_start="10:00",
+                          minutes="90")
+    assert r.status_code == 422
+    assert "give a date as YYYY-MM-DD" in beside(r.text, f"date-{uid}")
+    box = r.text.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert f'<a href="#f-date-{uid}">' in box
+    assert 'value="1 March"' in r.text

@@ -167,3 +167,22 @@ def test_production_refuses_the_offline_provider():
         Settings(**safe, stripe_secret_key="sk_live_x")
     live = Settings(**safe, stripe_secret_key="sk_live_x", stripe_webhook_secret="whsec_x")
     assert live.payments_provider == "stripe"
+
+
+def test_a_refund_amount_that_is_wrong_is_said_beside_its_field(client, browser, make_user, login, special50, db):
+    from tests.core.test_form_messages import beside
+
+    buyer = make_user()
+    order = _paid(db, browser, client, buyer, login, "full")
+    login(make_user(roles={Role.admin}).email)
+    field = f"amount-{order.public_id}"
+    for typed, words in (("ten pounds", "Write an amount like 107.50."), ("99999", "Refund between")):
+        r = browser.post_form("/admin/orders?status=paid", f"/admin/orders/{order.public_id}/refund", amount=typed,
+                              reason="Goodwill", back="/admin/orders?status=paid")
+        assert r.status_code == 422
+        assert words in beside(r.text, field)
+        box = r.text.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
+        assert f'<a href="#f-{field}">' in box
+        assert f'value="{typed}"' in r.text and 'value="Goodwill"' in r.text
+        db.refresh(order)
+        assert (order.status, order.amount_refunded) == ("paid", 0)
