@@ -22,30 +22,37 @@ from api.assessments.models import Mark, MarkKind, MarkStatus, RubricVersion, Su
 from api.assessments.review_models import CalibrationExemplar, CalibrationMark
 from api.catalog.models import AssessmentBrief, Programme
 from api.core.db import utcnow
-from api.core.errors import Conflict, Invalid, NotFound
+from api.core.errors import Conflict, NotFound
 from api.core.integrity import flush_unique
 
 REQUIRED = 2
 
 
-def _clean(rubric: dict[str, Any], scores: dict[str, Any]) -> dict[str, Any]:
+MAX_TITLE = 200
+
+
+def _clean(rubric: dict[str, Any], scores: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The scores as stored, and their problems by form field ("score-<criterion>")."""
     cleaned = {slug: {"score": (e or {}).get("score"), "comment": str((e or {}).get("comment") or "")}
                for slug, e in (scores or {}).items()}
-    bad = scoring.problems(rubric, cleaned, complete=True)
-    if bad:
-        raise Invalid(" ".join(bad.values()), code="bad_scores")
-    return cleaned
+    return cleaned, scoring.score_problems(rubric, cleaned, complete=True)
 
 
 def create_exemplar(session: Session, admin: User, brief: AssessmentBrief, *, title: str, work: str,
                     agreed_scores: dict[str, Any], rationale: str = "") -> CalibrationExemplar:
+    """Every problem of the admin's form is raised at once, per field (title, work, score-<criterion>)."""
     title, work = (title or "").strip(), (work or "").replace("\r\n", "\n").strip()
-    if not title or not work:
-        raise Invalid("An exemplar needs a title and the work itself.", code="exemplar_incomplete")
     version = rubrics.current(session, brief)
-    ex = CalibrationExemplar(brief_id=brief.id, rubric_version_id=version.id, title=title[:200], work=work,
-                             agreed_scores=_clean(version.rubric, agreed_scores), rationale=(rationale or "").strip(),
-                             created_by_id=admin.id)
+    cleaned, bad = _clean(version.rubric, agreed_scores)
+    if len(title) > MAX_TITLE:
+        bad["title"] = f"Keep the title to {MAX_TITLE} characters; it has {len(title)}."
+    bad = ({"title": "Give the exemplar a title coaches will recognise."} if not title else {}) | \
+        ({"work": "Paste the work itself, anonymised, for coaches to mark."} if not work else {}) | bad
+    if bad:
+        code = "exemplar_incomplete" if not title or not work else "bad_scores"
+        raise scoring.MarkProblems(bad, code=code)
+    ex = CalibrationExemplar(brief_id=brief.id, rubric_version_id=version.id, title=title, work=work,
+                             agreed_scores=cleaned, rationale=(rationale or "").strip(), created_by_id=admin.id)
     session.add(ex)
     session.flush()
     return ex
@@ -145,7 +152,10 @@ def compare(rubric: dict[str, Any], mine: dict[str, Any], agreed: dict[str, Any]
 def mark_exemplar(session: Session, coach: User, ex: CalibrationExemplar, scores: dict[str, Any]) -> CalibrationMark:
     """A coach's marks on an exemplar; once only (the agreed marks are shown after)."""
     rubric = session.get(RubricVersion, ex.rubric_version_id).rubric
-    row = CalibrationMark(exemplar_id=ex.id, coach_id=coach.id, scores=_clean(rubric, scores))
+    cleaned, bad = _clean(rubric, scores)
+    if bad:
+        raise scoring.MarkProblems(bad, code="bad_scores")
+    row = CalibrationMark(exemplar_id=ex.id, coach_id=coach.id, scores=cleaned)
     if not flush_unique(session, row):
         raise Conflict("You have already marked this exemplar; your marks and the agreed ones are shown below.",
                        code="already_marked")

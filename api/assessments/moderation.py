@@ -35,7 +35,7 @@ from api.assessments import allocation, marking, scoring, states, submissions
 from api.assessments.models import AuditEntry, Mark, MarkKind, MarkStatus, RubricVersion, State, Submission
 from api.core import email as mail
 from api.core.db import utcnow
-from api.core.errors import Conflict, Forbidden, Invalid
+from api.core.errors import Conflict, Forbidden
 from api.core.integrity import flush_unique
 
 MARKER_KINDS = (MarkKind.first.value, MarkKind.second.value, MarkKind.third.value, MarkKind.agreed.value)
@@ -200,12 +200,20 @@ def take(session: Session, sub: Submission, coach: User) -> Mark:
     return _give(session, sub, coach, coach)
 
 
-def _reason(text: str | None, what: str) -> str:
-    text = (text or "").replace("\r\n", "\n").strip()
+def _reason_problem(text: str, what: str) -> str | None:
     if not text:
-        raise Invalid(f"Give the reason you {what}: the marker and the audit trail see it.", code="reason_required")
+        return f"Give the reason you {what}: the marker and the audit trail see it."
     if len(text) > MAX_REASON:
-        raise Invalid(f"A reason is limited to {MAX_REASON:,} characters.", code="reason_too_long")
+        return f"Your reason is {len(text):,} characters long; keep it to {MAX_REASON:,}."
+    return None
+
+
+def _reason(text: str | None, what: str, *, required: bool = True) -> str:
+    """The moderator's reason, cleaned; its problem is raised under the form's "reason" field."""
+    text = (text or "").replace("\r\n", "\n").strip()
+    problem = _reason_problem(text, what) if (text or required) else None
+    if problem:
+        raise scoring.MarkProblems({"reason": problem}, code="reason_too_long" if text else "reason_required")
     return text
 
 
@@ -221,26 +229,33 @@ def _submit_mod(session: Session, mod: Mark, scores: dict[str, Any], outcome: st
 
 def confirm(session: Session, sub: Submission, moderator: User, note: str | None = None) -> Submission:
     mod = _require_moderator(session, sub, moderator)
+    note = _reason(note, "confirm", required=False)
     result = result_mark(session, sub)
     _submit_mod(session, mod, dict(result.scores), result.outcome, result.score_percent,
-                (note or "").strip() or "Confirmed: the marking stands.")
+                note or "Confirmed: the marking stands.")
     return states.transition(session, sub, State.ready_for_release, moderator, action="moderation_confirmed",
-                             reason=(note or "").strip() or None, data={"mark_id": result.id,
-                                                                        "moderation_mark_id": mod.id})
+                             reason=note or None, data={"mark_id": result.id, "moderation_mark_id": mod.id})
 
 
 def adjust(session: Session, sub: Submission, moderator: User, scores: dict[str, Any], reason: str) -> Submission:
+    """The moderator's own marks become the result. Every problem of the form is raised at once, per
+    field ("reason", "score-<criterion>"), so the page shows each beside its field."""
     mod = _require_moderator(session, sub, moderator)
-    why = _reason(reason, "adjust the marks")
+    why = (reason or "").replace("\r\n", "\n").strip()
     rubric = rubric_of(session, sub)
     before = result_mark(session, sub)
     cleaned = {slug: {"score": (entry or {}).get("score"),
                       "comment": str((entry or {}).get("comment") or (before.scores.get(slug) or {}).get("comment")
                                      or "")}
                for slug, entry in (scores or {}).items()}
-    bad = scoring.problems(rubric, cleaned, complete=True)
+    bad = {}
+    if problem := _reason_problem(why, "adjust the marks"):
+        bad["reason"] = problem
+    bad |= scoring.score_problems(rubric, cleaned, complete=True)
     if bad:
-        raise Invalid(" ".join(bad.values()), code="bad_scores")
+        code = ("bad_scores" if any(k.startswith("score-") for k in bad)
+                else "reason_too_long" if why else "reason_required")
+        raise scoring.MarkProblems(bad, code=code)
     subs = submissions.attempts(session, sub.user_id, sub.brief_id)
     max_attempts = int(submissions.brief_settings(session, sub).get("max_attempts", 2))
     res = scoring.result(rubric, cleaned, attempt=submissions.counted_attempts(subs, sub), max_attempts=max_attempts)

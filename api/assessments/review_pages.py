@@ -72,13 +72,17 @@ def moderation_take(request: Request, public_id: str, coach: CoachUser, session:
     return redirect(f"/coach/moderation/{public_id}", "You are moderating this submission.")
 
 
-def _moderation_page(request, session, sub, viewer, rel, status=200, error=None):
+def _moderation_page(request, session, sub, viewer, rel, status=200, error=None, errors=None, reason="",
+                     scores=None):
     result = moderation.result_mark(session, sub)
     brief = session.get(AssessmentBrief, sub.brief_id)
+    marked = _criteria(session, sub, result.scores if result else None)
     return render(request, "assessments/review/moderation.html", status, sub=sub, brief=brief,
-                  programme=session.get(Programme, sub.programme_id), result=result,
-                  criteria=_criteria(session, sub, result.scores if result else None),
+                  programme=session.get(Programme, sub.programme_id), result=result, criteria=marked,
+                  # the adjustment starts from the marker's levels; refused, it shows what the moderator chose
+                  adjust_criteria=_criteria(session, sub, scores) if scores is not None else marked,
                   marks=moderation.marks_for_moderator(session, sub), rel=rel, error=error,
+                  errors=errors or {}, reason=reason, adjusting=scores is not None,
                   files=submissions.files_of(session, [sub.id])[sub.id],
                   label=views.learner_label(brief, sub, session.get(User, sub.user_id)),
                   mod=moderation.moderation_mark(session, sub), is_mine=(
@@ -97,13 +101,14 @@ async def moderation_decide(request: Request, public_id: str, coach: CoachUser, 
     sub, rel = _load(request, session, public_id, coach, Relation.moderator, Relation.admin)
     form = await request.form()
     action, reason = str(form.get("action") or ""), str(form.get("reason") or "")
+    scores = None
     try:
         if action == "confirm":
             moderation.confirm(session, sub, coach, reason)
             done = "Confirmed: the result is ready for release."
         elif action == "adjust":
-            moderation.adjust(session, sub, coach, scores_from_form(form, rubrics.criteria(
-                session.get(RubricVersion, sub.rubric_version_id))), reason)
+            scores = scores_from_form(form, rubrics.criteria(session.get(RubricVersion, sub.rubric_version_id)))
+            moderation.adjust(session, sub, coach, scores, reason)
             done = "Adjusted: your marks are the result, and it is ready for release."
         elif action == "send_back":
             moderation.send_back(session, sub, coach, reason)
@@ -111,7 +116,12 @@ async def moderation_decide(request: Request, public_id: str, coach: CoachUser, 
         else:
             raise Invalid("Choose confirm, adjust or send back.", code="no_action")
     except CadreError as exc:
-        return _moderation_page(request, session, sub, coach, rel, exc.status_code, exc.message)
+        if isinstance(exc, scoring.MarkProblems):  # each message beside its field, in the form's order
+            order = ("reason", *(f"score-{slug}" for slug in scores or {}))
+            return _moderation_page(request, session, sub, coach, rel, exc.status_code, None,
+                                    ordered(exc.fields, order), reason, scores)
+        return _moderation_page(request, session, sub, coach, rel, exc.status_code, exc.message, reason=reason,
+                                scores=scores)
     return redirect("/coach/moderation", done)
 
 
@@ -267,14 +277,14 @@ def calibration_page(request: Request, coach: CoachUser, session: SessionDep):
     return render(request, "assessments/review/calibration.html", briefs=calibration.status(session, coach))
 
 
-def _exemplar_page(request, session, coach, ex, status=200, error=None):
+def _exemplar_page(request, session, coach, ex, status=200, error=None, errors=None, scores=None):
     rubric = session.get(RubricVersion, ex.rubric_version_id).rubric
     mine = calibration.marks_by(session, coach).get(ex.id)
     return render(request, "assessments/review/exemplar.html", status, ex=ex,
                   brief=session.get(AssessmentBrief, ex.brief_id),
-                  criteria=views.criteria_view(session.get(RubricVersion, ex.rubric_version_id)),
+                  criteria=views.criteria_view(session.get(RubricVersion, ex.rubric_version_id), scores),
                   comparison=calibration.compare(rubric, mine.scores, ex.agreed_scores) if mine else None,
-                  error=error)
+                  error=error, errors=errors or {})
 
 
 @router.get("/coach/calibration/{exemplar_id}")
@@ -290,18 +300,23 @@ async def exemplar_mark(request: Request, exemplar_id: int, coach: CoachUser, se
     try:
         calibration.mark_exemplar(session, coach, ex, scores)
     except CadreError as exc:
-        return _exemplar_page(request, session, coach, ex, exc.status_code, exc.message)
+        if isinstance(exc, scoring.MarkProblems):  # each level choice's message inside its criterion, in order
+            return _exemplar_page(request, session, coach, ex, exc.status_code, None,
+                                  ordered(exc.fields, tuple(f"score-{slug}" for slug in scores)), scores)
+        return _exemplar_page(request, session, coach, ex, exc.status_code, exc.message, scores=scores)
     return redirect(f"/coach/calibration/{exemplar_id}", "Marked. Here is how your marks compare with the agreed ones.")
 
 
-def _admin_calibration(request, session, status=200, error=None, brief_slug=None):
+def _admin_calibration(request, session, status=200, error=None, brief_slug=None, errors=None, form=None,
+                       scores=None):
     briefs = list(session.exec(select(AssessmentBrief).order_by(AssessmentBrief.id)).all())
     chosen = next((b for b in briefs if f"{b.programme_id}:{b.slug}" == brief_slug), briefs[0] if briefs else None)
     return render(request, "assessments/review/admin_calibration.html", status, briefs=briefs, chosen=chosen,
                   exemplars=calibration.active_exemplars(session, [chosen.id]) if chosen else [],
                   drift=calibration.drift(session, chosen) if chosen else [],
                   agreement=calibration.agreement(session, chosen) if chosen else [],
-                  criteria=views.criteria_view(rubrics.current(session, chosen)) if chosen else [], error=error)
+                  criteria=views.criteria_view(rubrics.current(session, chosen), scores) if chosen else [],
+                  error=error, errors=errors or {}, form=form or {})
 
 
 @router.get("/admin/calibration")
@@ -318,12 +333,15 @@ async def admin_add_exemplar(request: Request, admin: AdminUser, session: Sessio
     if brief is None:
         raise NotFound("There is no brief with that name.")
     scores = scores_from_form(form, rubrics.criteria(rubrics.current(session, brief)))
+    typed = {name: str(form.get(name) or "") for name in ("title", "work", "rationale")}
     try:
-        calibration.create_exemplar(session, admin, brief, title=str(form.get("title") or ""),
-                                    work=str(form.get("work") or ""), agreed_scores=scores,
-                                    rationale=str(form.get("rationale") or ""))
+        calibration.create_exemplar(session, admin, brief, agreed_scores=scores, **typed)
     except CadreError as exc:
-        return _admin_calibration(request, session, exc.status_code, exc.message, key)
+        if isinstance(exc, scoring.MarkProblems):
+            order = ("title", "work", *(f"score-{slug}" for slug in scores), "rationale")
+            return _admin_calibration(request, session, exc.status_code, None, key, ordered(exc.fields, order),
+                                      typed, scores)
+        return _admin_calibration(request, session, exc.status_code, exc.message, key, form=typed, scores=scores)
     return redirect(f"/admin/calibration?brief={key}", "Exemplar added: coaches mark it before live marking.")
 
 

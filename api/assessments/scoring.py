@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from api.assessments.models import Outcome
-from api.core.errors import Invalid
+from api.core.errors import FieldProblems
 
 
 @dataclass(frozen=True)
@@ -53,13 +53,9 @@ def problems(rubric: dict[str, Any], scores: dict[str, Any], *, complete: bool) 
     return out
 
 
-class MarkProblems(Invalid):
+class MarkProblems(FieldProblems):
     """What is wrong with a mark, per form field ("score-<criterion>", "comment-<criterion>", "feedback",
-    "rationale"), so a marking page can put each message beside its field; the API gets them joined."""
-
-    def __init__(self, fields: dict[str, str], *, code: str):
-        super().__init__(" ".join(fields.values()), code=code)
-        self.fields = fields
+    "rationale", a moderator's "reason"), so a marking page can put each message beside its field."""
 
 
 def score_problems(rubric: dict[str, Any], scores: dict[str, Any], *, complete: bool) -> dict[str, str]:

@@ -57,6 +57,15 @@ class Programme(SQLModel, table=True):
     def display_title(self) -> str:
         return self.short_title or self.title
 
+    # How its certificate is named (an award credential names its award instead: certificates.achievements).
+    @property
+    def certificate_title(self) -> str:
+        return f"{self.code} certificate"
+
+    @property
+    def achievement_title(self) -> str:
+        return f"{self.title} ({self.code})"
+
 
 class ProgrammePrerequisite(SQLModel, table=True):
     """`programme` expects a learner to hold the accreditation of `requires`."""

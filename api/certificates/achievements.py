@@ -38,6 +38,15 @@ class AwardAchievement:
     def display_title(self) -> str:
         return self.title
 
+    # An award credential is named by its award ("Change Architect of the Year 2027"), never "CAY certificate".
+    @property
+    def certificate_title(self) -> str:
+        return self.title
+
+    @property
+    def achievement_title(self) -> str:
+        return self.title
+
 
 def achievement_of(session: Session, cert: Certificate) -> Programme | AwardAchievement:
     if cert.programme_id is not None:

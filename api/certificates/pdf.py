@@ -16,10 +16,10 @@ FONTS = ROOT / "web" / "static" / "fonts"
 
 def render(cert: Certificate, programme: Programme, verify_url: str, issuer_name: str) -> bytes:
     pdf = FPDF(orientation="L", unit="mm", format="A4")
-    pdf.set_title(f"{programme.code} certificate {cert.number}")
+    pdf.set_title(f"{programme.certificate_title} {cert.number}")
     pdf.set_author(issuer_name)
     pdf.set_creator("Cadre")
-    pdf.set_subject(f"{cert.holder_name}: {programme.title} ({programme.code})")
+    pdf.set_subject(f"{cert.holder_name}: {programme.achievement_title}")
     pdf.set_keywords(verify_url)
     # DejaVu covers the names people have (accents, Cyrillic, Greek...), unlike the PDF core fonts.
     pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
@@ -50,7 +50,7 @@ def render(cert: Certificate, programme: Programme, verify_url: str, issuer_name
     pdf.cell(w - 40, 8, "is accredited as", align="C")
     pdf.set_font("DejaVu", "B", 18)
     pdf.set_xy(30, 104)
-    pdf.multi_cell(w - 60, 9, f"{programme.title} ({programme.code})", align="C")
+    pdf.multi_cell(w - 60, 9, programme.achievement_title, align="C")
 
     pdf.set_font("DejaVu", "", 11)
     y = 132
@@ -107,7 +107,7 @@ def linkedin_url(cert: Certificate, programme: Programme, verify_url: str, organ
 
     params = {
         "startTask": "CERTIFICATION_NAME",
-        "name": f"{programme.title} ({programme.code})",
+        "name": programme.achievement_title,
         "organizationName": organisation,
         "issueYear": cert.issued_at.year,
         "issueMonth": cert.issued_at.month,

@@ -9,9 +9,9 @@ from datetime import date, time
 from fastapi import APIRouter, Depends, Form, Request
 
 from api.accounts.deps import AdminUser, optional_user
-from api.cohorts import cancel, seats_admin, service, waitlist
+from api.cohorts import cancel, schedule, seats_admin, service, waitlist
 from api.core.db import SessionDep
-from api.core.errors import CadreError, Invalid
+from api.core.errors import CadreError, FieldProblems, Invalid
 from api.core.security import csrf_protect
 from api.core.templates import ordered, redirect, render
 from api.core.timezones import all_zones
@@ -95,13 +95,21 @@ def detail(request: Request, cohort_id: str, session: SessionDep, admin: AdminUs
     return _detail(request, session, service.get_cohort(session, cohort_id), after=after)
 
 
-def _detail(request, session, cohort, status_code: int = 200, *, after=None, errors=None, values=None):
+def _detail(request, session, cohort, status_code: int = 200, *, after=None, errors=None, values=None,
+            open_uid=None):
     programme = service.programme_of(session, cohort)
     others = [c for c in service.upcoming_for(session, programme) if c.cohort.id != cohort.id]
     return render(request, "cohorts/admin_detail.html", status_code, cohort=cohort, programme=programme,
                   card=service.cards(session, [cohort])[0], facilitators=service.facilitators_of(session, cohort),
                   seats=seats_admin.seats_of(session, cohort), waiting=waitlist.entries(session, cohort, after=after),
-                  others=others, errors=errors or {}, values=values or {})
+                  others=others, errors=errors or {}, values=values or {}, open_uid=open_uid)
+
+
+def _whole(text: str, message: str, code: str) -> int:
+    text = (text or "").strip()
+    if not text.isdigit():
+        raise Invalid(message, code=code)
+    return int(text)
 
 
 def _field_of(action: str, code: str, uid: str) -> str | None:
@@ -125,7 +133,8 @@ def act(request: Request, cohort_id: str, session: SessionDep, admin: AdminUser,
     back = f"/admin/cohorts/{cohort_id}"
     try:
         if action == "capacity":
-            service.set_capacity(session, cohort, int(capacity))
+            service.set_capacity(session, cohort, _whole(capacity, "Enter the capacity as a whole number of seats, "
+                                                         "such as 12.", "bad_capacity"))
             done = f"Capacity is now {capacity}."
         elif action == "status":
             service.set_status(session, cohort, status)
@@ -141,16 +150,19 @@ def act(request: Request, cohort_id: str, session: SessionDep, admin: AdminUser,
                 service.cancel_session(session, row, cohort)
                 done = f"{row.title} is cancelled; the learners have been emailed."
             elif action == "reschedule":
-                service.reschedule(session, row, cohort, local_date=_date(local_date, "Date"),
-                                   local_start=_time(local_start), minutes=int(minutes) if minutes else None)
+                day, start, length = schedule.read_session_form(local_date, local_start, minutes)
+                service.reschedule(session, row, cohort, local_date=day, local_start=start or row.local_start,
+                                   minutes=length)
                 done = f"{row.title} moved; the learners have been emailed."
             else:
-                made = service.add_makeup(session, cohort, for_session=row, local_date=_date(local_date, "Date"),
-                                          local_start=_time(local_start) or time(9), minutes=int(minutes or 180))
+                day, start, length = schedule.read_session_form(local_date, local_start, minutes)
+                made = service.add_makeup(session, cohort, for_session=row, local_date=day,
+                                          local_start=start or time(9), minutes=length or 180)
                 done = f"{made.title} added; the learners have been emailed."
         elif action == "transfer":
             target = service.get_cohort(session, to_cohort)
-            seats_admin.transfer(session, cohort, int(seat), target, admin)
+            seats_admin.transfer(session, cohort, _whole(seat, "Choose a seat to move.", "seat_not_found"), target,
+                                 admin)
             done = f"Moved to {target.title}; the payment and any instalment plan are unchanged."
         elif action == "cancel_cohort":
             target = service.get_cohort(session, to_cohort) if to_cohort else None
@@ -158,15 +170,18 @@ def act(request: Request, cohort_id: str, session: SessionDep, admin: AdminUser,
             done = f"Cohort cancelled: {result['moved']} moved, {result['refunded']} refunded."
         else:
             raise Invalid("Choose an action.", code="bad_action")
-    except (CadreError, ValueError) as exc:
-        code, message = (exc.code, exc.message) if isinstance(exc, CadreError) else (
-            "bad_minutes", "Give a whole number." if action != "capacity" else "Give the capacity as a whole number.")
-        field = _field_of(action, code, session_uid)
-        if field is None:
-            return redirect(back, f"Not done: {message}")
-        # The same page again, the message beside the input it is about and what was typed kept.
+    except CadreError as exc:
+        if isinstance(exc, FieldProblems):  # the session form's fields: date, start, minutes
+            errors = {f"{part}-{session_uid}": message for part, message in exc.fields.items()}
+        else:
+            field = _field_of(action, exc.code, session_uid)
+            if field is None:
+                return redirect(back, f"Not done: {exc.message}", kind="error")
+            errors = {field: exc.message}
+        # The same page again, each message beside the input it is about and what was typed kept.
         values = {"capacity": capacity, "email": email, f"date-{session_uid}": local_date,
                   f"start-{session_uid}": local_start, f"minutes-{session_uid}": minutes}
-        return _detail(request, session, cohort, exc.status_code if isinstance(exc, CadreError) else 422,
-                       errors={field: message}, values=values)
+        order = (f"date-{session_uid}", f"start-{session_uid}", f"minutes-{session_uid}")
+        return _detail(request, session, cohort, exc.status_code, errors=ordered(errors, order), values=values,
+                       open_uid=session_uid if any(k.endswith(session_uid) for k in errors) else None)
     return redirect(back, done)

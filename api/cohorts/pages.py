@@ -14,7 +14,7 @@ from api.cohorts.deps import CohortAccessDep, RunningAccessDep, SessionAccessDep
 from api.cohorts.models import SessionStatus
 from api.core.config import get_settings
 from api.core.db import SessionDep, Writes, utcnow
-from api.core.errors import CadreError, Conflict, NotFound
+from api.core.errors import CadreError, NotFound
 from api.core.middleware import UploadBody
 from api.core.security import csrf_protect
 from api.core.templates import redirect, render
@@ -182,7 +182,7 @@ async def recording_file(request: Request, uid: str, session: SessionDep, access
     try:
         recordings.upload(session, row, file.filename if file else "", data)
     except CadreError as exc:
-        return redirect(f"/cohorts/{access.cohort.public_id}", f"Recording not saved: {exc.message}")
+        return redirect(f"/cohorts/{access.cohort.public_id}", f"Recording not saved: {exc.message}", kind="error")
     return redirect(f"/cohorts/{access.cohort.public_id}", f"Recording saved for {row.title}.")
 
 
@@ -192,21 +192,25 @@ def message(request: Request, session: SessionDep, access: RunningAccessDep, sub
     try:
         sent = notices.message_cohort(session, access.cohort, access.user, subject, body)
     except CadreError as exc:
-        return redirect(f"/cohorts/{access.cohort.public_id}#message", f"Not sent: {exc.message}")
+        return redirect(f"/cohorts/{access.cohort.public_id}#message", f"Not sent: {exc.message}", kind="error")
     return redirect(f"/cohorts/{access.cohort.public_id}", f"Message sent to {sent} learner{'s' if sent != 1 else ''}.")
 
 
 # --- the waitlist (any logged-in learner, for an open or full cohort) -----------------------------
+
+def _waitlist_page(request, session, cohort, user, status_code: int = 200, error: str | None = None):
+    entry = waitlist.entry_of(session, cohort, user.id)
+    return render(request, "cohorts/waitlist.html", status_code, cohort=cohort, programme=_programme(session, cohort),
+                  entry=entry, position=waitlist.position(session, entry) if entry else None,
+                  card=service.cards(session, [cohort])[0], error=error)
+
 
 @router.get("/cohorts/{cohort_id}/waitlist")
 def waitlist_page(request: Request, cohort_id: str, session: SessionDep, user: CurrentUser):
     cohort = service.get_cohort(session, cohort_id)
     if cohort.status not in ("open", "full"):
         raise NotFound("That cohort is not taking enrolments.", code="cohort_not_found")
-    entry = waitlist.entry_of(session, cohort, user.id)
-    return render(request, "cohorts/waitlist.html", cohort=cohort, programme=_programme(session, cohort), entry=entry,
-                  position=waitlist.position(session, entry) if entry else None,
-                  card=service.cards(session, [cohort])[0])
+    return _waitlist_page(request, session, cohort, user)
 
 
 @router.post("/cohorts/{cohort_id}/waitlist")
@@ -218,7 +222,7 @@ def waitlist_action(request: Request, cohort_id: str, session: SessionDep, user:
         return redirect(f"/cohorts/{cohort_id}/waitlist", "You have left the waitlist.")
     try:
         waitlist.join(session, cohort, user)
-    except Conflict as exc:
-        return redirect(f"/cohorts/{cohort_id}/waitlist", exc.message)
+    except CadreError as exc:  # the page again, saying why in the error style, above the button
+        return _waitlist_page(request, session, cohort, user, exc.status_code, exc.message)
     return redirect(f"/cohorts/{cohort_id}/waitlist",
                     "You are on the waitlist: we will email you if a seat comes free.")

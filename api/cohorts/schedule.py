@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from api.core.errors import FieldProblems
 from api.core.timezones import LocalTimeProblem, local_problem, to_utc
 
 
@@ -28,6 +29,39 @@ class Planned:
 def parse_time(text: str) -> time:
     hours, minutes = text.split(":")
     return time(int(hours), int(minutes))
+
+
+MIN_MINUTES, MAX_MINUTES = 15, 600
+
+
+def read_session_form(local_date: str, local_start: str, minutes: str) -> tuple[date, time | None, int | None]:
+    """A session's date, start and length as an admin types them (start and length may be left empty).
+    Every problem is raised at once, per field ("date", "start", "minutes"), in plain words."""
+    bad: dict[str, str] = {}
+    day = start = length = None
+    text = (local_date or "").strip()
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        bad["date"] = ("Enter the date of the session." if not text
+                       else "Enter the date as year-month-day, such as 2027-03-04.")
+    text = (local_start or "").strip()
+    if text:
+        try:
+            start = time.fromisoformat(text)
+        except ValueError:
+            bad["start"] = "Enter the start time as hours and minutes, such as 09:30."
+    text = (minutes or "").strip()
+    if text:
+        length = int(text) if text.isdigit() else None
+        if length is None:
+            bad["minutes"] = "Enter the length in whole minutes, such as 90."
+        elif not MIN_MINUTES <= length <= MAX_MINUTES:
+            bad["minutes"] = f"A session lasts between {MIN_MINUTES} and {MAX_MINUTES} minutes (10 hours)."
+    if bad:
+        raise FieldProblems(bad, code="bad_minutes" if set(bad) == {"minutes"} else
+                            "bad_time" if set(bad) == {"start"} else "bad_date")
+    return day, start, length
 
 
 def session_dates(pattern: str, first: date, count: int) -> list[date]:

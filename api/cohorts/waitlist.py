@@ -23,9 +23,11 @@ OFFER_HOURS = 24
 
 def join(session: Session, cohort: Cohort, user: User) -> WaitlistEntry:
     if service.seat_of(session, cohort, user.id) is not None:
-        raise Conflict("You already have a seat in this cohort.", code="already_seated")
+        raise Conflict("You already have a seat in this cohort, so there is no need to wait for one: it is on your "
+                       "cohorts page.", code="already_seated")
     if cohort.status not in (CohortStatus.open.value, CohortStatus.full.value):
-        raise Conflict(f"{cohort.title} is not taking enrolments.", code="cohort_closed")
+        raise Conflict(f"{cohort.title} is no longer taking enrolments, so its waitlist is closed. The programme's "
+                       "page lists the cohorts still open.", code="cohort_closed")
     existing = entry_of(session, cohort, user.id)
     if existing is not None:
         return existing

@@ -61,6 +61,15 @@ class Invalid(CadreError):
     code = "invalid"
 
 
+class FieldProblems(Invalid):
+    """What is wrong with a form, per field ({field: message}), so a page can put each message beside
+    its field and list them in the summary; the API gets them joined into one message."""
+
+    def __init__(self, fields: dict[str, str], *, code: str):
+        super().__init__(" ".join(fields.values()), code=code)
+        self.fields = fields
+
+
 class TooManyRequests(CadreError):
     status_code = 429
     code = "too_many_requests"

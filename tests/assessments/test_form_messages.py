@@ -156,3 +156,101 @@ def test_an_appeal_re_mark_with_a_criterion_unscored_and_no_reasons(db, client, 
     assert "Feedback I typed." in r.text
     db.expire_all()
     assert appeals.appeal_of(db, sub).status == "open"
+
+
+def _in_moderation(db, people, enrol, acxp_brief):
+    from api.assessments import moderation
+
+    enrol(people["learner"])
+    set_moderation(db, acxp_brief, sample_percent=0, min_count=0)
+    sub = first_mark(db, submit_work(db, people["learner"], acxp_brief), people["coach"], all_at(db, acxp_brief, 0))
+    db.commit()
+    return sub, db.get(User, moderation.moderation_mark(db, sub, draft_only=True).marker_id)
+
+
+def test_a_moderator_adjusting_with_a_criterion_unscored_and_no_reason(db, client, browser, people, enrol,
+                                                                       acxp_brief, as_user):
+    from api.assessments import moderation
+
+    sub, moderator = _in_moderation(db, people, enrol, acxp_brief)
+    as_user(moderator)
+    page = f"/coach/moderation/{sub.public_id}"
+    first, *rest = rubrics.current(db, acxp_brief).rubric["criteria"]
+    data = {f"score-{c['slug']}": str(c["levels"][-1]["score"]) for c in rest}
+    r = browser.post_form(page, page + "/decide", action="adjust", reason="  ", **data)
+    assert r.status_code == 422
+    assert summary_links(r.text) == ["reason", f"score-{first['slug']}"]
+    assert "Give the reason you adjust the marks" in beside(r.text, "reason")
+    assert "Choose a level for" in level_message(r.text, first["slug"])
+    assert "<details open>" in r.text  # the levels the summary links to are shown, not folded away
+    top = rest[0]["levels"][-1]["score"]
+    assert re.search(rf'name="score-{rest[0]["slug"]}" value="{top}" checked', r.text)  # the chosen levels stay
+    # a reason typed with a level still missing: the reason is kept, only the level is named
+    r = browser.post_form(page, page + "/decide", action="adjust", reason="The map is stronger than marked.", **data)
+    assert summary_links(r.text) == [f"score-{first['slug']}"]
+    assert "The map is stronger than marked." in r.text
+    db.expire_all()
+    assert db.get(type(sub), sub.id).state == "in_moderation"
+    assert moderation.moderation_mark(db, sub, draft_only=True).status == "draft"  # nothing saved
+
+
+def test_a_moderator_sending_back_with_a_reason_too_long(db, client, browser, people, enrol, acxp_brief, as_user):
+    from api.assessments import moderation
+
+    sub, moderator = _in_moderation(db, people, enrol, acxp_brief)
+    as_user(moderator)
+    page = f"/coach/moderation/{sub.public_id}"
+    r = browser.post_form(page, page + "/decide", action="send_back", reason="y" * (moderation.MAX_REASON + 1))
+    assert r.status_code == 422
+    assert summary_links(r.text) == ["reason"]
+    assert "keep it to 5,000" in beside(r.text, "reason")
+    assert "y" * 100 in r.text
+    db.expire_all()
+    assert db.get(type(sub), sub.id).state == "in_moderation"
+
+
+def _exemplar(db, people, acxp_brief):
+    from api.assessments import calibration
+
+    ex = calibration.create_exemplar(db, people["admin"], acxp_brief, title="Exemplar: a bank's complaints",
+                                     work="An SCO canvas ...", agreed_scores=all_at(db, acxp_brief, 1))
+    db.commit()
+    return ex
+
+
+def test_marking_a_calibration_exemplar_with_two_criteria_unscored(db, client, browser, people, acxp_brief, as_user):
+    from api.assessments import calibration
+
+    ex = _exemplar(db, people, acxp_brief)
+    as_user(people["coach"])
+    page = f"/coach/calibration/{ex.id}"
+    first, second, *rest = rubrics.current(db, acxp_brief).rubric["criteria"]
+    data = {f"score-{c['slug']}": str(c["levels"][0]["score"]) for c in rest}
+    r = browser.post_form(page, **data)
+    assert r.status_code == 422
+    assert summary_links(r.text) == [f"score-{first['slug']}", f"score-{second['slug']}"]
+    assert f"Choose a level for &#39;{second['title']}&#39;" in level_message(r.text, second["slug"])
+    low = rest[0]["levels"][0]["score"]
+    assert re.search(rf'name="score-{rest[0]["slug"]}" value="{low}" checked', r.text)
+    db.expire_all()
+    assert ex.id not in calibration.marks_by(db, people["coach"])
+
+
+def test_adding_an_exemplar_with_no_title_no_work_and_a_criterion_unscored(db, client, browser, people, acxp_brief,
+                                                                          as_user):
+    from api.assessments import calibration
+
+    as_user(people["admin"])
+    page = "/admin/calibration"
+    first, *rest = rubrics.current(db, acxp_brief).rubric["criteria"]
+    data = {f"score-{c['slug']}": str(c["levels"][1]["score"]) for c in rest}
+    r = browser.post_form(page, brief=f"{acxp_brief.programme_id}:{acxp_brief.slug}", title=" ", work="",
+                          rationale="Why I typed these marks.", **data)
+    assert r.status_code == 422
+    assert summary_links(r.text) == ["title", "work", f"score-{first['slug']}"]
+    assert "Give the exemplar a title" in beside(r.text, "title")
+    assert "Paste the work itself" in beside(r.text, "work")
+    assert "Choose a level for" in level_message(r.text, first["slug"])
+    assert "Why I typed these marks." in r.text
+    db.expire_all()
+    assert calibration.active_exemplars(db, [acxp_brief.id]) == []

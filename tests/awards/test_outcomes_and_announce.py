@@ -122,6 +122,10 @@ def test_the_winner_finds_the_award_among_their_certificates(db, client, login, 
     assert f"Change Architect of the Year {cycle.year}" in mine and cert.number in mine
     detail = client.get(f"/certificates/{cert.slug}")
     assert detail.status_code == 200 and f"Change Architect of the Year {cycle.year}" in detail.text
+    # titled by the award's name, not by the number's prefix ("CAY certificate")
+    title = detail.text.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert title.startswith(f"Change Architect of the Year {cycle.year}") and "CAY" not in title
+    assert f"<h1>Change Architect of the Year {cycle.year}</h1>" in detail.text
     doc = client.get(f"/certificates/{cert.slug}/credential.json").json()
     assert doc["credentialSubject"]["achievement"]["achievementType"] == "Award"
     api = client.get(f"/api/v1/credentials/{cert.slug}/verification").json()

@@ -84,3 +84,13 @@ def test_the_request_log_is_a_short_line_in_development_and_json_otherwise(human
         assert line.endswith("GET /dashboard 200 12.5 ms") and "{" not in line
     else:
         assert json.loads(line)["path"] == "/dashboard"
+
+
+def test_the_employer_is_sent_to_their_team_not_to_verify(db, client, login):
+    _, logins, _ = _build(db)
+    employer = next(line for line in people.login_lines(logins) if "employer@example.com" in line)
+    assert employer.rstrip().endswith("then /organisations")
+    db.commit()
+    login("employer@example.com", people.demo_password("employer@example.com"))
+    page = client.get("/organisations")
+    assert page.status_code == 200 and "Northwind Services" in page.text

@@ -54,6 +54,25 @@ with Session(get_engine()) as s:
 """
 
 
+# Words of the results table drawn on more than one line (a word broken mid-word), as "cell: word".
+BROKEN_WORDS = """() => {
+  const broken = [];
+  for (const td of document.querySelectorAll('table.bulk-results td')) {
+    const walker = document.createTreeWalker(td, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const m of node.textContent.matchAll(/[^\\s-]+/g)) {
+        const range = document.createRange();
+        range.setStart(node, m.index);
+        range.setEnd(node, m.index + m[0].length);
+        const lines = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
+        if (lines.size > 1) broken.push(td.dataset.label + ': ' + m[0]);
+      }
+    }
+  }
+  return broken;
+}"""
+
+
 def test_an_employer_checks_a_list_and_downloads_the_results(page, new_page, live_server):
     run = subprocess.run([sys.executable, "-c", ISSUE], env=live_server["env"], cwd=ROOT, capture_output=True,
                          text=True, timeout=60)
@@ -72,7 +91,9 @@ def test_an_employer_checks_a_list_and_downloads_the_results(page, new_page, liv
     expect(page.get_by_role("heading", level=1)).to_have_text("Verify certificates in bulk")
     check_page(page)
 
-    listing = f"Certificate number,Surname\n{kofi},Mensah\n{lena},Vogel\n{ravi},Shah\nACXP-0000-0000-0000,Nobody\n"
+    # a long surname: on a wide screen it stays whole (it used to be broken to squeeze its column)
+    listing = (f"Certificate number,Surname\n{kofi},Mensah\n{lena},Vogel\n{ravi},Shah\n"
+               "ACXP-0000-0000-0000,Konstantinopoulou\n")
     page.get_by_label("CSV file").set_input_files(files=[{"name": "applicants.csv", "mimeType": "text/csv",
                                                           "buffer": listing.encode("utf-8")}])
     page.get_by_role("button", name="Check the list").click()
@@ -84,6 +105,11 @@ def test_an_employer_checks_a_list_and_downloads_the_results(page, new_page, liv
     expect(table.get_by_role("row").filter(has_text=lena)).to_contain_text("Withdrawn after an appeal")
     check_page(page)
     shot(page, "bulk-verify-results-1100")
+    # On a wide screen no surname, name or word of a detail is broken in the middle to squeeze the table.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    assert page.evaluate(BROKEN_WORDS) == []
+    shot(page, "bulk-verify-results-1280")
+    page.set_viewport_size({"width": 1100, "height": 900})
 
     with page.expect_download() as info:
         page.get_by_role("button", name="Download the results (CSV)").click()
