@@ -40,16 +40,16 @@ def problems(rubric: dict[str, Any], scores: dict[str, Any], *, complete: bool) 
     known = {c["slug"]: c for c in rubric["criteria"]}
     for slug in scores:
         if slug not in known:
-            out[slug] = f"'{slug}' is not a criterion of this rubric"
+            out[slug] = f"“{slug}” is not a criterion of this rubric."
     for slug, c in known.items():
         entry = scores.get(slug) or {}
         score = entry.get("score")
         if score is None:
             if complete:
-                out[slug] = f"Choose a level for '{c['title']}'."
+                out[slug] = f"Choose a level for “{c['title']}”."
             continue
         if not isinstance(score, int) or isinstance(score, bool) or score not in level_scores(c):
-            out[slug] = f"'{score}' is not a level of '{c['title']}'."
+            out[slug] = f"“{score}” is not a level of “{c['title']}”."
     return out
 
 

@@ -30,7 +30,7 @@ from api.awards.models import (
 )
 from api.core import email as mail
 from api.core.db import utcnow
-from api.core.errors import Conflict, Forbidden, Invalid, NotFound
+from api.core.errors import Conflict, FieldProblems, Forbidden, Invalid, NotFound
 from api.core.schemas import text_problem
 
 MAX_ENDORSERS = 5
@@ -51,7 +51,9 @@ def clean_email(value: str, what: str = "email address", field: str | None = Non
     try:
         return normalise_email(validate_email(value.strip(), check_deliverability=False).normalized)
     except EmailNotValidError:
-        raise FieldInvalid(field, f"'{value.strip()[:80]}' is not a valid {what}.", code="bad_email") from None
+        shown = value.strip()[:80]
+        typed = f" (“{shown}” is not one)" if shown else ""
+        raise FieldInvalid(field, f"Enter the {what} like name@example.com{typed}.", code="bad_email") from None
 
 
 def clean_text(value: str | None, what: str, *, required: bool = True, limit: int = 200,
@@ -104,16 +106,32 @@ def nominate(session: Session, cycle: AwardCycle, nominator: User, data: Nominat
                         code="email_unconfirmed")
     if not nominations_open(session, cycle, now):
         raise Conflict(f"Nominations for {cycle.title} are closed.", code="nominations_closed")
-    name = clean_text(data.name, "nominee's name", field="name")
-    email = clean_email(data.email, "email address for the nominee", field="email")
-    role = clean_text(data.role, "nominee's role", required=False, field="role")
-    organisation = clean_text(data.organisation, "nominee's organisation", required=False, field="organisation")
-    statement = clean_text(data.statement, "statement on the transformation they delivered", limit=MAX_STATEMENT,
-                           multiline=True, field="statement")
-    endorsers = sorted({clean_email(e, "endorser's email address", field="endorsers")
-                        for e in (data.endorsers or []) if e.strip()})
+    # Every field's problem at once (in the form's order), so the page shows each beside its field.
+    bad: dict[str, str] = {}
+    codes: list[str] = []
+
+    def checked(clean, *args, **kwargs):
+        try:
+            return clean(*args, **kwargs)
+        except FieldInvalid as exc:
+            bad.setdefault(exc.field or "form", exc.message)
+            codes.append(exc.code)
+            return None
+
+    name = checked(clean_text, data.name, "nominee's name", field="name")
+    email = checked(clean_email, data.email, "email address for the nominee", field="email")
+    role = checked(clean_text, data.role, "nominee's role", required=False, field="role")
+    organisation = checked(clean_text, data.organisation, "nominee's organisation", required=False,
+                           field="organisation")
+    statement = checked(clean_text, data.statement, "statement on the transformation they delivered",
+                        limit=MAX_STATEMENT, multiline=True, field="statement")
+    endorsers = sorted({e for e in (checked(clean_email, e, "endorser's email address", field="endorsers")
+                                    for e in (data.endorsers or []) if e.strip()) if e})
     if len(endorsers) > MAX_ENDORSERS:
-        raise FieldInvalid("endorsers", f"Name at most {MAX_ENDORSERS} endorsers.", code="too_many_endorsers")
+        bad.setdefault("endorsers", f"Name at most {MAX_ENDORSERS} endorsers.")
+        codes.append("too_many_endorsers")
+    if bad:  # one problem keeps its own code for API clients; several are "bad_nomination"
+        raise FieldProblems(bad, code=codes[0] if len(set(codes)) == 1 else "bad_nomination")
     if email == normalise_email(nominator.email) and not cycle.self_nomination_allowed:
         raise Forbidden(f"{cycle.title} does not accept self-nominations: ask a peer to nominate you.",
                         code="self_nomination")

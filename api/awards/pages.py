@@ -10,15 +10,20 @@ from api.awards import files, nominations, service, states
 from api.awards.models import CycleState, MilestoneKind
 from api.core import pagecache
 from api.core.db import SessionDep
-from api.core.errors import CadreError
+from api.core.errors import CadreError, FieldProblems
 from api.core.middleware import UploadBody
 from api.core.security import csrf_protect
-from api.core.templates import redirect, render
+from api.core.templates import ordered, redirect, render
 
 router = APIRouter(dependencies=[Depends(csrf_protect), Depends(optional_user)], include_in_schema=False)
 
 
+NOMINATION_FIELDS = ("name", "email", "role", "organisation", "statement", "endorsers")
+
+
 def _errors(exc: CadreError) -> dict[str, str]:
+    if isinstance(exc, FieldProblems):  # each field's message beside it, in the form's order
+        return ordered(exc.fields, NOMINATION_FIELDS)
     return {getattr(exc, "field", None) or "form": exc.message}
 
 

@@ -179,8 +179,10 @@ def act(request: Request, cohort_id: str, session: SessionDep, admin: AdminUser,
                 return redirect(back, f"Not done: {exc.message}", kind="error")
             errors = {field: exc.message}
         # The same page again, each message beside the input it is about and what was typed kept.
-        values = {"capacity": capacity, "email": email, f"date-{session_uid}": local_date,
-                  f"start-{session_uid}": local_start, f"minutes-{session_uid}": minutes}
+        # (only the submitted form's own inputs: the page's other forms show what is stored)
+        values = ({"capacity": capacity} if action == "capacity" else {"email": email} if action == "facilitator"
+                  else {f"date-{session_uid}": local_date, f"start-{session_uid}": local_start,
+                        f"minutes-{session_uid}": minutes})
         order = (f"date-{session_uid}", f"start-{session_uid}", f"minutes-{session_uid}")
         return _detail(request, session, cohort, exc.status_code, errors=ordered(errors, order), values=values,
                        open_uid=session_uid if any(k.endswith(session_uid) for k in errors) else None)

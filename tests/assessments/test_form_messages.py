@@ -59,7 +59,7 @@ def test_submitting_a_mark_with_a_criterion_unscored_and_no_feedback(db, client,
     r = browser.post_form(page, page + "/mark", action="submit", feedback="", **form, **data)
     assert r.status_code == 422
     assert summary_links(r.text) == [f"score-{second['slug']}", "feedback"]
-    assert f"Choose a level for &#39;{second['title']}&#39;" in level_message(r.text, second["slug"])
+    assert f"Choose a level for “{second['title']}”" in level_message(r.text, second["slug"])
     assert "Write overall feedback" in beside(r.text, "feedback")
     # what was typed stays: the chosen levels and every comment
     for c in criteria:
@@ -229,7 +229,7 @@ def test_marking_a_calibration_exemplar_with_two_criteria_unscored(db, client, b
     r = browser.post_form(page, **data)
     assert r.status_code == 422
     assert summary_links(r.text) == [f"score-{first['slug']}", f"score-{second['slug']}"]
-    assert f"Choose a level for &#39;{second['title']}&#39;" in level_message(r.text, second["slug"])
+    assert f"Choose a level for “{second['title']}”" in level_message(r.text, second["slug"])
     low = rest[0]["levels"][0]["score"]
     assert re.search(rf'name="score-{rest[0]["slug"]}" value="{low}" checked', r.text)
     db.expire_all()

@@ -52,7 +52,7 @@ def test_must_pass_is_named():
 
 
 def test_problems_name_the_criterion():
-    assert scoring.problems(RUBRIC, {"a": {"score": 7}}, complete=False) == {"a": "'7' is not a level of 'A'."}
+    assert scoring.problems(RUBRIC, {"a": {"score": 7}}, complete=False) == {"a": "“7” is not a level of “A”."}
     assert set(scoring.problems(RUBRIC, {"a": {"score": 1}}, complete=True)) == {"b", "c"}
     assert "zzz" in scoring.problems(RUBRIC, {"zzz": {"score": 1}}, complete=False)
 

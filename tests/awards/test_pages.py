@@ -23,8 +23,18 @@ def test_nominating_through_the_page(db, client, login, browser, make_cycle, mak
     login(peer.email)
     url = f"/awards/{cycle.slug}/nominate"
     r = browser.post_form(url, name="Sipho Dube", email="not-an-email", statement="He changed everything.")
-    assert r.status_code == 422 and "is not a valid email address" in r.text
+    assert r.status_code == 422 and "Enter the email address for the nominee like name@example.com" in r.text
     assert 'id="f-email-error"' in r.text and 'value="Sipho Dube"' in r.text  # beside the field, input kept
+    # every empty field at once, each beside its field, in the form's order
+    r = browser.post_form(url, name=" ", email="", statement="", organisation="Vodaworld")
+    assert r.status_code == 422
+    from tests.core.test_form_messages import beside, summary_links
+
+    assert summary_links(r.text) == ["name", "email", "statement"]
+    assert "Enter the nominee's name" in beside(r.text, "name")
+    assert "Enter the email address for the nominee" in beside(r.text, "email")
+    assert "Enter the statement" in beside(r.text, "statement")
+    assert 'value="Vodaworld"' in r.text
     r = browser.post_form(url, name="Sipho Dube", email="sipho@example.org", statement="He changed everything.",
                           organisation="Vodaworld")
     assert r.status_code == 303 and r.headers["location"] == "/awards/nominations"

@@ -61,6 +61,7 @@ def test_moving_a_session_with_every_field_wrong_then_one_only_the_service_can_j
     assert 'value="next Tuesday"' in r.text and 'value="9am"' in r.text and 'value="ninety"' in r.text
     assert "<details open>" in r.text  # the session's form is unfolded so the summary's links land on it
     assert "not a valid" not in r.text and "invalid literal" not in r.text
+    assert f'id="f-capacity" name="capacity" type="number" min="1" value="{cohort.capacity}"' in r.text  # untouched
     r = browser.post_form(path, action="reschedule", session_uid=uid, local_date="2026-01-05", local_start="14:00",
                           minutes="90")
     assert r.status_code == 422
