@@ -51,6 +51,7 @@ from api.core.middleware import (
 from api.core.pagecache import PageCacheMiddleware
 from api.core.security import same_origin
 from api.core.unit_of_work import UnitOfWorkMiddleware
+from api.core.viewercache import ViewerCacheMiddleware
 from api.halloffame import pages as halloffame_pages
 from api.halloffame import router as halloffame_router
 from api.learning import admin_pages as learning_admin_pages
@@ -137,7 +138,8 @@ def create_app() -> FastAPI:
     )
     install_error_handlers(app)
     # Innermost first. Outermost: the request id and log line, then the client's address (from a trusted
-    # proxy only), then the anonymous public pages kept once rendered (api/core/pagecache.py), then the
+    # proxy only), then the anonymous public pages kept once rendered (api/core/pagecache.py), then a
+    # logged-in viewer's lesson pages and dashboard kept once rendered (api/core/viewercache.py), then the
     # unit of work; inside the security headers, the body limit and the input guard. Before all of them
     # (CadreApp), the verify answers kept whole.
     app.add_middleware(InputGuardMiddleware)
@@ -148,6 +150,8 @@ def create_app() -> FastAPI:
                        routes=lambda: app.router.routes)
     app.add_middleware(SecurityMiddleware)
     app.add_middleware(UnitOfWorkMiddleware)
+    app.add_middleware(ViewerCacheMiddleware, enabled=settings.viewer_cache, seconds=settings.viewer_cache_seconds,
+                       max_bytes=settings.viewer_cache_bytes)
     app.add_middleware(PageCacheMiddleware, recheck_seconds=settings.page_cache_recheck_seconds,
                        enabled=settings.page_cache)
     app.add_middleware(ClientAddressMiddleware, trusted=settings.trusted_proxy_list)

@@ -13,6 +13,7 @@ from api.certificates import models as certificates_models
 from api.cohorts import models as cohorts_models
 from api.core import pagecache as pagecache_models
 from api.core import ratelimit as ratelimit_models
+from api.core import viewerversion as viewerversion_models
 from api.halloffame import models as halloffame_models
 from api.learning import models as learning_models
 from api.organisations import apikey_models as organisations_apikey_models
@@ -24,7 +25,7 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "metadata", "accounts_models", "catalog_models", "halloffame_models", "learning_models", "certificates_models",
-    "ratelimit_models", "pagecache_models", "payments_models", "outbox_models", "assessments_models",
-    "assessments_review_models", "cohorts_models", "certificates_answers", "organisations_models",
+    "ratelimit_models", "pagecache_models", "viewerversion_models", "payments_models", "outbox_models",
+    "assessments_models", "assessments_review_models", "cohorts_models", "certificates_answers", "organisations_models",
     "organisations_apikey_models", "awards_models", "judging_models",
 ]

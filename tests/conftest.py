@@ -168,7 +168,13 @@ def app(db):
             connection.execution_options(cadre_write=True)
 
     application.dependency_overrides[get_session] = session_override
-    return application
+    # The kept logged-in pages read the session and its versions through the test's one connection too:
+    # nothing the test writes is committed, so no other connection would see it.
+    from api.core import viewerversion
+
+    viewerversion.read_connection = db.connection()
+    yield application
+    viewerversion.read_connection = None
 
 
 @pytest.fixture

@@ -100,6 +100,11 @@ class Settings(BaseSettings):
     # `cadre content sync` run elsewhere shows within this many seconds (at once in the same process).
     page_cache: bool = True
     page_cache_recheck_seconds: float = 2.0
+    # A logged-in viewer's lesson pages and dashboard kept once rendered (api/core/viewercache.py): seen
+    # again only while nothing they show has changed (checked on every view) and for at most this long.
+    viewer_cache: bool = True
+    viewer_cache_seconds: float = 30.0
+    viewer_cache_bytes: int = 64 * 1024 * 1024
 
     session_days: int = 14
     # Login throttling, per window: failures per account from one address, per account from every

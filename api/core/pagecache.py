@@ -209,7 +209,8 @@ class PageCacheMiddleware:
             chunks.append(message.get("body", b""))
             if message.get("more_body"):
                 return
-            if not keep or scope.get("state", {}).get("cadre_not_cacheable"):
+            state = scope.get("state", {})
+            if not keep or state.get("cadre_not_cacheable") or state.get("cadre_per_visitor"):
                 await send(start)
                 for chunk in chunks:
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})

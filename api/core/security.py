@@ -58,7 +58,9 @@ def csrf_cookie_value(request: Request) -> str:
 
 
 def csrf_token(request: Request) -> str:
-    request.state.cadre_not_cacheable = True  # a page with this visitor's token is theirs alone
+    # A page with this visitor's token is theirs alone: never an anonymous kept page
+    # (api/core/pagecache.py); a logged-in viewer's kept pages are kept per CSRF cookie (viewercache.py).
+    request.state.cadre_per_visitor = True
     return _sign(csrf_cookie_value(request))
 
 
