@@ -122,6 +122,11 @@ class CadreApp(FastAPI):
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     configure_threadpool()
+    # What the stored verify answers are keyed under, hashed from the templates once per process: at
+    # start, not on the first look-up of a certificate (it reads every template: tens of ms).
+    from api.certificates import answers
+
+    answers.render_stamp()
     yield
 
 

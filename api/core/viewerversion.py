@@ -133,9 +133,11 @@ def _bump_before_commit(session: OrmSession) -> None:
         bump(session, scopes)
 
 
-@event.listens_for(OrmSession, "after_rollback")
-def _forget_on_rollback(session: OrmSession) -> None:
-    if not session.in_transaction():
+@event.listens_for(OrmSession, "after_transaction_end")
+def _forget_when_the_transaction_ends(session: OrmSession, transaction: Any) -> None:
+    # The outermost transaction ended (committed: bumped already; rolled back: nothing to bump). A
+    # savepoint's end keeps what was noted: the outer commit bumps for it (conservatively, even if rolled back).
+    if transaction.parent is None:
         session.info.pop(_SCOPES, None)
 
 
