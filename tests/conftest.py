@@ -23,6 +23,11 @@ ROOT = Path(__file__).resolve().parents[1]
 _TMP = Path(tempfile.mkdtemp(prefix="cadre-tests-"))
 
 
+# A seller's own details: production refuses the development example seller (CADRE_SELLER_*).
+REAL_SELLER = {"seller_legal_name": "Northgate Learning Ltd", "seller_address": "2 Quay Street; Bristol BS1 4XX",
+               "seller_vat_number": "GB123456789"}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

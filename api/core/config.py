@@ -11,6 +11,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parents[2]
 DEV_SECRET = "dev-only-secret-change-me"  # noqa: S105 - refused in production below
+# The seller's details whose example defaults are refused in production (below), with what each is.
+SPECIMEN_SELLER = {"seller_legal_name": "legal name", "seller_address": "address",
+                   "seller_vat_number": "VAT number (empty: not registered for VAT)"}
 
 
 class OIDCProviderSettings(BaseModel):
@@ -272,6 +275,13 @@ class Settings(BaseSettings):
                 problems.append("CADRE_STORAGE must be s3 (uploads on one machine's disk are lost with it and "
                                 "not shared between app servers); set CADRE_ALLOW_LOCAL_STORAGE_IN_PRODUCTION=true "
                                 "if Cadre really runs on one machine whose disk is backed up")
+            # The example seller makes every invoice a specimen nobody can account for. An empty VAT
+            # number is a seller not registered for VAT; the example one is refused.
+            left = [name for name in SPECIMEN_SELLER if getattr(self, name) == Settings.model_fields[name].default]
+            if left:
+                problems.append(" and ".join(f"CADRE_{n.upper()}" for n in left)
+                                + f" must be set to the seller's own {' and '.join(SPECIMEN_SELLER[n] for n in left)}"
+                                " (still the development example seller: every invoice would be a SPECIMEN)")
             for provider in self.oidc_providers:
                 if not provider.issuer.startswith("https://"):
                     problems.append(f"CADRE_OIDC_PROVIDERS: the issuer of {provider.key!r} must be https://")

@@ -173,8 +173,10 @@ def pools(session: SessionDep, access: TeamReaderDep):
 @router.post("/{org_id}/seats/checkout", response_model=schemas.SeatCheckoutPublic,
              status_code=status.HTTP_201_CREATED, responses={**E, 409: {}, 422: {}})
 def buy(data: schemas.SeatCheckoutIn, session: SessionDep, access: OwnerAccessDep):
-    """Open a checkout for N seats of a programme (paid in full). Paid, the seats join the organisation's pool."""
-    checkout = seats.buy(session, access.org, access.user, data.programme, data.quantity)
+    """Open a checkout for N seats of a programme (paid in full). Paid, the seats join the organisation's pool.
+    The invoice is made out to `buyer_name`, `buyer_company` and `buyer_vat` when given (checked as at any
+    checkout: 422 naming the field), otherwise to the organisation's legal name (or name) and VAT number."""
+    checkout = seats.buy(session, access.org, access.user, data.programme, data.quantity, buyer=data.buyer())
     o = checkout.order
     return schemas.SeatCheckoutPublic(order=o.public_id, quantity=o.quantity, amount_total=o.amount_total,
                                       currency=o.currency, checkout_url=o.checkout_url or "")

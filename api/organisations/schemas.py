@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from api.payments.schemas import BuyerCompany, BuyerName, BuyerVat, WithBuyer
+
 
 class OrganisationCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
@@ -61,9 +63,15 @@ class Consent(BaseModel):
     share_assessments: bool
 
 
-class SeatCheckoutIn(BaseModel):
+class SeatCheckoutIn(WithBuyer, BaseModel):
+    """Invoice details are optional as at any checkout; none given: the organisation's legal name (or its
+    name) and VAT number."""
+
     programme: str = Field(min_length=1, max_length=80)
     quantity: int = Field(ge=1, le=500)
+    buyer_name: BuyerName = None
+    buyer_company: BuyerCompany = None
+    buyer_vat: BuyerVat = None
 
 
 class SeatCheckoutPublic(BaseModel):

@@ -319,13 +319,18 @@ def holders(session: Session, pool: SeatPool) -> list[Holder]:
     return [Holder(a, u, started(session, u.id, pool.programme_id)) for a, u in rows]
 
 
-def buy(session: Session, org: Organisation, user: User, programme_slug: str, quantity: int):
-    """Open (or hand back) a checkout for `quantity` seats: paid, the seats join the pool (credit_order)."""
-    from api.payments import seat_orders
+def buy(session: Session, org: Organisation, user: User, programme_slug: str, quantity: int, buyer=None):
+    """Open (or hand back) a checkout for `quantity` seats: paid, the seats join the pool (credit_order).
+    The invoice is made out to `buyer` (invoice details given at checkout) or else to the organisation."""
+    from api.payments import invoices, seat_orders
 
-    return seat_orders.open_seat_checkout(session, user=user, organisation_id=org.id,
-                                          organisation_public_id=org.public_id, programme_slug=programme_slug,
-                                          quantity=quantity)
+    checkout = seat_orders.open_seat_checkout(session, user=user, organisation_id=org.id,
+                                              organisation_public_id=org.public_id, programme_slug=programme_slug,
+                                              quantity=quantity)
+    if buyer is None or not (buyer.name or buyer.company or buyer.vat):
+        buyer = invoices.BuyerDetails(company=org.legal_name or org.name, vat=org.vat_number)
+    invoices.set_buyer(session, checkout.order, buyer)
+    return checkout
 
 
 def programme_by_slug(session: Session, slug: str) -> Programme:

@@ -1,6 +1,8 @@
-"""An order's invoice and receipt as a one-page A4 PDF (fpdf2 with DejaVu, as the certificates are):
-the seller, the buyer, what was bought, the discount, the VAT included, each payment made and due,
-and every credit note for money refunded."""
+"""An order's invoice and receipt, and each of its credit notes, as a one-page A4 PDF (fpdf2 with
+DejaVu, as the certificates are). The invoice: the seller, the buyer, what was bought, the discount,
+the VAT included, each payment made and due, and every credit note for money refunded. A credit note:
+its own number and date, the invoice it credits, the same seller and buyer, the amount credited as a
+negative with the VAT it takes back."""
 
 from __future__ import annotations
 
@@ -28,64 +30,83 @@ def _status(p) -> str:
     return {"due": "Due", "failed": "Failed: to pay", "cancelled": "Not taken"}.get(p.status, p.status)
 
 
-def render(doc: Document) -> bytes:
-    inv, order = doc.invoice, doc.order
-    money = lambda amount: format_money(amount, order.currency)  # noqa: E731 - one currency per document
+def _new_pdf(doc: Document, title: str) -> FPDF:
+    row = doc.note or doc.invoice
     pdf = FPDF(orientation="P", unit="mm", format="A4")
-    pdf.set_title(f"Invoice {inv.reference}")
-    pdf.set_author(inv.seller_name)
+    pdf.set_title(f"{title} {row.reference}")
+    pdf.set_author(row.seller_name)
     pdf.set_creator("Cadre")
-    pdf.set_subject(f"{doc.programme.title} ({doc.programme.code}), order {order.public_id}")
+    pdf.set_subject(f"{doc.programme.title} ({doc.programme.code}), order {doc.order.public_id}")
     pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
     pdf.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
     pdf.set_margins(LEFT, 16, LEFT)
     pdf.set_auto_page_break(True, margin=16)
     pdf.add_page()
+    return pdf
 
-    # The seller, left; the document's number and dates, right.
+
+def _head(pdf: FPDF, row, title: str, facts: list[tuple[str, str]]) -> None:
+    """The seller (as copied onto this numbered document), left; its title, number and dates, right;
+    then the specimen warning when the seller is the development example."""
     top = pdf.get_y()
     pdf.set_text_color(*ACCENT)
     pdf.set_font("DejaVu", "B", 13)
-    pdf.multi_cell(100, 6, inv.seller_name, **NEXT_LINE)
+    pdf.multi_cell(100, 6, row.seller_name, **NEXT_LINE)
     pdf.set_text_color(*INK)
     pdf.set_font("DejaVu", "", 9.5)
-    for line in inv.seller_address.splitlines():
+    for line in row.seller_address.splitlines():
         pdf.multi_cell(100, 4.6, line, **NEXT_LINE)
-    if inv.seller_vat:
-        pdf.multi_cell(100, 4.6, f"VAT number: {inv.seller_vat}", **NEXT_LINE)
+    if row.seller_vat:
+        pdf.multi_cell(100, 4.6, f"VAT number: {row.seller_vat}", **NEXT_LINE)
     left_end = pdf.get_y()
     pdf.set_xy(LEFT + 104, top)
     pdf.set_font("DejaVu", "B", 20)
-    pdf.cell(WIDTH - 104, 9, "Invoice", align="R", new_x="LEFT", new_y="NEXT")
+    pdf.cell(WIDTH - 104, 9, title, align="R", new_x="LEFT", new_y="NEXT")
     pdf.set_font("DejaVu", "", 9.5)
-    refunded_in_full = doc.refunded and doc.refunded >= doc.paid
-    facts = [("Invoice number", inv.reference), ("Invoice date", day(inv.issued_at)),
-             ("Order", order.public_id),
-             ("Status", "Refunded" if refunded_in_full else "Paid in full" if not doc.remaining else "Part paid")]
     for label, value in facts:
         pdf.set_x(LEFT + 104)
-        pdf.cell(WIDTH - 104, 5, f"{label}: {value}", align="R", new_x="LEFT", new_y="NEXT")
+        pdf.multi_cell(WIDTH - 104, 5, f"{label}: {value}", align="R", new_x="LEFT", new_y="NEXT")
     pdf.set_y(max(left_end, pdf.get_y()) + 4)
-
-    if is_specimen(inv):
+    if is_specimen(row):
         pdf.set_text_color(*WARN)
         pdf.set_font("DejaVu", "B", 9.5)
         pdf.multi_cell(WIDTH, 5, "SPECIMEN: issued with the development example seller (CADRE_SELLER_* not set). "
-                                 "Not a valid tax invoice.", **NEXT_LINE)
+                                 f"Not a valid tax {title.lower()}.", **NEXT_LINE)
         pdf.set_text_color(*INK)
         pdf.ln(2)
 
-    _heading(pdf, "Billed to")
+
+def _buyer(pdf: FPDF, doc: Document, heading: str) -> None:
+    """Who the invoice is made out to: the details given at checkout, else the account's name."""
+    order = doc.order
+    _heading(pdf, heading)
     pdf.set_font("DejaVu", "", 10)
-    billed = [order.buyer_name or doc.buyer.full_name]
+    lines = [order.buyer_name or doc.buyer.full_name]
     if order.buyer_company:
-        billed.append(order.buyer_company)
+        lines.append(order.buyer_company)
     if order.buyer_vat:
-        billed.append(f"VAT number: {order.buyer_vat}")
-    billed.append(doc.buyer.email)
-    for line in billed:
+        lines.append(f"VAT number: {order.buyer_vat}")
+    lines.append(doc.buyer.email)
+    for line in lines:
         pdf.multi_cell(WIDTH, 5, line, **NEXT_LINE)
     pdf.ln(3)
+
+
+def _footer(pdf: FPDF, text: str) -> None:
+    pdf.set_font("DejaVu", "", 8.5)
+    pdf.set_text_color(*MUTED)
+    pdf.multi_cell(WIDTH, 4.4, text, **NEXT_LINE)
+
+
+def render(doc: Document) -> bytes:
+    inv, order = doc.invoice, doc.order
+    money = lambda amount: format_money(amount, order.currency)  # noqa: E731 - one currency per document
+    pdf = _new_pdf(doc, "Invoice")
+    refunded_in_full = doc.refunded and doc.refunded >= doc.paid
+    _head(pdf, inv, "Invoice", [
+        ("Invoice number", inv.reference), ("Invoice date", day(inv.issued_at)), ("Order", order.public_id),
+        ("Status", "Refunded" if refunded_in_full else "Paid in full" if not doc.remaining else "Part paid")])
+    _buyer(pdf, doc, "Billed to")
 
     _heading(pdf, "What was bought")
     _row(pdf, "Description", "Amount", bold=True, rule=True)
@@ -116,10 +137,44 @@ def render(doc: Document) -> bytes:
         _row(pdf, "Paid after refunds", money(doc.paid - doc.refunded), bold=True, rule=True)
         pdf.ln(3)
 
-    pdf.set_font("DejaVu", "", 8.5)
-    pdf.set_text_color(*MUTED)
-    pdf.multi_cell(WIDTH, 4.4, "Prices include VAT where VAT is shown. Keep this invoice for your records: "
-                               "it is also on your billing page.", **NEXT_LINE)
+    _footer(pdf, "Prices include VAT where VAT is shown. Keep this invoice for your records: it is also on your "
+                 "billing page.")
+    return bytes(pdf.output())
+
+
+def render_credit_note(doc: Document) -> bytes:
+    """One credit note: money refunded on the invoice it names, shown as a negative, with the VAT it takes
+    back at the invoice's rate (Document.vat_credited) and where the invoice stands after it."""
+    note, inv, order = doc.note, doc.invoice, doc.order
+    money = lambda amount: format_money(amount, order.currency)  # noqa: E731 - one currency per document
+    pdf = _new_pdf(doc, "Credit note")
+    _head(pdf, note, "Credit note", [
+        ("Credit note number", note.reference), ("Credit note date", day(note.issued_at)),
+        ("Credits invoice", inv.reference), ("Invoice date", day(inv.issued_at)), ("Order", order.public_id)])
+    _buyer(pdf, doc, "Credited to")
+
+    _heading(pdf, "What is credited")
+    _row(pdf, "Description", "Amount", bold=True, rule=True)
+    payment = next((p for p in doc.payments if p.id == note.payment_id), None)
+    paid_with = f", payment {payment.number} of {len(doc.payments)}" if payment and len(doc.payments) > 1 else ""
+    _row(pdf, f"Refund on invoice {inv.reference}{paid_with}: {_bought(doc)}", money(-note.amount))
+    _row(pdf, "Total credited" + (" including VAT" if inv.vat_rate else ""), money(-note.amount), bold=True,
+         rule=True)
+    if inv.vat_rate:
+        _row(pdf, f"VAT at {inv.vat_rate}% included in the credit", money(-doc.vat_credited(note)), muted=True)
+    pdf.ln(3)
+
+    before = doc.credited_before(note)
+    _heading(pdf, f"Invoice {inv.reference} after this credit note")
+    _row(pdf, "Paid on the invoice", money(doc.paid))
+    if before:
+        _row(pdf, "Credited by earlier credit notes", money(-before))
+    _row(pdf, f"This credit note, {note.reference}", money(-note.amount))
+    _row(pdf, "Paid after credit notes", money(doc.paid - before - note.amount), bold=True, rule=True)
+    pdf.ln(3)
+
+    _footer(pdf, f"The amount is refunded to the card used to pay; banks usually show it within 5 to 10 working "
+                 f"days. Keep this credit note with invoice {inv.reference}: both are on your billing page.")
     return bytes(pdf.output())
 
 
@@ -151,12 +206,12 @@ def _row(pdf: FPDF, left: str, right: str, *, bold: bool = False, muted: bool = 
     y = pdf.get_y() + 0.8
     left_w = 60 if middle is not None else WIDTH - 40
     pdf.set_xy(LEFT, y)
-    pdf.multi_cell(left_w, 5, left, new_x="RIGHT", new_y="TOP")
+    pdf.multi_cell(left_w, 5, left, align="L", new_x="RIGHT", new_y="TOP")
     if middle is not None:
         pdf.set_xy(LEFT + left_w, y)
-        pdf.multi_cell(WIDTH - left_w - 40, 5, middle, new_x="RIGHT", new_y="TOP")
+        pdf.multi_cell(WIDTH - left_w - 40, 5, middle, align="L", new_x="RIGHT", new_y="TOP")
     pdf.set_xy(LEFT + WIDTH - 40, y)
     pdf.cell(40, 5, right, align="R")
-    lines = len(pdf.multi_cell(left_w, 5, left, dry_run=True, output="LINES"))
+    lines = len(pdf.multi_cell(left_w, 5, left, align="L", dry_run=True, output="LINES"))
     pdf.set_xy(LEFT, y + 5 * max(1, lines) + 0.8)
     pdf.set_text_color(*INK)

@@ -51,35 +51,54 @@ class BuyerDetails:
         return {"buyer_name": self.name or "", "buyer_company": self.company or "", "buyer_vat": self.vat or ""}
 
 
-def _text(value: str, label: str, limit: int, errors: dict[str, str], key: str) -> str | None:
-    value = " ".join((value or "").split())
-    if not value:
+# What each field is called in a message, and its longest tidied length.
+LIMITS = {"buyer_name": ("name for the invoice", 200), "buyer_company": ("company name", 200)}
+VAT_MESSAGE = "Enter the VAT number with its country code, such as GB123456789 or DE123456789, or leave it empty."
+
+
+class BuyerProblem(ValueError):
+    """One field of the buyer's details cannot be used: `message` says why, in plain words."""
+
+    def __init__(self, key: str, message: str, kept: str):
+        super().__init__(message)
+        self.key, self.message, self.kept = key, message, kept
+
+
+def clean_buyer_field(key: str, value: str | None) -> str | None:
+    """The one rule for each invoice detail, used by the checkout page and the JSON API alike: the
+    value tidied (None when empty), or BuyerProblem. Every field is optional: empty is always fine."""
+    if key == "buyer_vat":
+        typed = (value or "").strip()
+        if not typed:
+            return None
+        compact = re.sub(r"[\s.\-]", "", typed).upper()
+        if not VAT_PATTERN.fullmatch(compact):
+            raise BuyerProblem(key, VAT_MESSAGE, typed[:40])
+        return compact
+    label, limit = LIMITS[key]
+    tidy = " ".join((value or "").split())
+    if not tidy:
         return None
-    problem = text_problem(value)
+    problem = text_problem(tidy)
     if problem:
-        errors[key] = f"The {label} {problem}."
-    elif len(value) > limit:
-        errors[key] = f"The {label} must be {limit} characters or fewer."
-    return value
+        raise BuyerProblem(key, f"The {label} {problem}.", tidy)
+    if len(tidy) > limit:
+        raise BuyerProblem(key, f"The {label} must be {limit} characters or fewer.", tidy)
+    return tidy
 
 
 def read_buyer(name: str = "", company: str = "", vat: str = "") -> BuyerDetails:
-    """What the buyer typed, tidied, with a plain message for each field that cannot be used. Every
-    field is optional: empty is always fine."""
+    """What the buyer typed, tidied, with a plain message for each field that cannot be used (in the
+    form's order), and what was typed kept to show again."""
+    values: dict[str, str | None] = {}
     errors: dict[str, str] = {}
-    buyer = BuyerDetails(name=_text(name, "name for the invoice", 200, errors, "buyer_name"),
-                         company=_text(company, "company name", 200, errors, "buyer_company"))
-    typed = (vat or "").strip()
-    if typed:
-        compact = re.sub(r"[\s.\-]", "", typed).upper()
-        if VAT_PATTERN.fullmatch(compact):
-            buyer.vat = compact
-        else:
-            buyer.vat = typed[:40]
-            errors["buyer_vat"] = ("Enter the VAT number with its country code, such as GB123456789 or "
-                                   "DE123456789, or leave it empty.")
-    buyer.errors = {k: errors[k] for k in FIELDS if k in errors}
-    return buyer
+    for key, typed in zip(FIELDS, (name, company, vat), strict=True):
+        try:
+            values[key] = clean_buyer_field(key, typed)
+        except BuyerProblem as problem:
+            values[key], errors[key] = problem.kept, problem.message
+    return BuyerDetails(name=values["buyer_name"], company=values["buyer_company"], vat=values["buyer_vat"],
+                        errors=errors)
 
 
 def set_buyer(session: Session, order: Order, buyer: BuyerDetails | None) -> None:
@@ -166,8 +185,18 @@ def credit_note(session: Session, order: Order, payment: Payment, amount: int) -
 
 # --- one document -------------------------------------------------------------------------------
 
+def vat_in(amount: int, rate: int) -> int:
+    """The VAT included in a price: amount × rate / (100 + rate), to the nearest penny (half up)."""
+    if not rate:
+        return 0
+    sign = -1 if amount < 0 else 1
+    return sign * ((abs(amount) * rate * 2 + (100 + rate)) // (2 * (100 + rate)))
+
+
 @dataclass
 class Document:
+    """An order's invoice with its credit notes; `note`: the one credit note this document is (its PDF)."""
+
     invoice: Invoice
     credit_notes: list[Invoice]
     order: Order
@@ -175,6 +204,7 @@ class Document:
     offer: Offer
     buyer: User
     payments: list[Payment]
+    note: Invoice | None = None
 
     @property
     def owed(self) -> list[Payment]:
@@ -194,28 +224,77 @@ class Document:
 
     @property
     def vat_included(self) -> int:
-        """The VAT in the total, the prices including it: total × rate / (100 + rate), to the penny."""
-        rate = self.invoice.vat_rate
-        total = self.order.amount_total
-        return (total * rate * 2 + (100 + rate)) // (2 * (100 + rate)) if rate else 0
+        """The VAT in the invoice's total, the prices including it."""
+        return vat_in(self.order.amount_total, self.invoice.vat_rate)
+
+    def credited_before(self, note: Invoice) -> int:
+        return sum(c.amount for c in self.credit_notes if c.id < note.id)
+
+    def vat_credited(self, note: Invoice) -> int:
+        """The VAT a credit note takes back, at the invoice's rate. Each note takes the VAT of everything
+        credited up to it less what the earlier notes took, so the notes of an order refunded in full
+        add up to the invoice's VAT to the penny, however many refunds it took."""
+        rate, before = self.invoice.vat_rate, self.credited_before(note)
+        return vat_in(before + note.amount, rate) - vat_in(before, rate)
+
+
+def _order_to_show(session: Session, public_id: str, user: User, roles: set[Role], what: str) -> Order:
+    """The order, for who may see its invoice and credit notes: its buyer, an owner of the organisation
+    it bought seats for, an administrator. Anyone else is told there is none (404)."""
+    order = session.exec(select(Order).where(Order.public_id == public_id)).first()
+    if order is not None and (order.user_id == user.id or Role.admin in roles or _owns_buyer(session, order, user)):
+        return order
+    raise NotFound(f"There is no {what} with that reference.", code=f"{what.replace(' ', '_')}_not_found")
+
+
+def _owns_buyer(session: Session, order: Order, user: User) -> bool:
+    if order.organisation_id is None:
+        return False
+    from api.organisations import service as organisations_service  # organisations imports payments
+    from api.organisations.models import OrgRole
+
+    member = organisations_service.membership_of(session, order.organisation_id, user.id)
+    return member is not None and member.role == OrgRole.owner.value
+
+
+def _credit_notes(session: Session, order: Order) -> list[Invoice]:
+    return list(session.exec(select(Invoice).where(Invoice.order_id == order.id,
+                                                   Invoice.series == InvoiceSeries.credit_note.value)
+                             .order_by(col(Invoice.id))).all())
+
+
+def _document(session: Session, order: Order, invoice: Invoice, payments: list[Payment],
+              note: Invoice | None = None) -> Document:
+    return Document(invoice=invoice, credit_notes=_credit_notes(session, order), order=order,
+                    programme=session.get(Programme, order.programme_id), offer=session.get(Offer, order.offer_id),
+                    buyer=session.get(User, order.user_id), payments=payments, note=note)
+
+
+def _payments(session: Session, order: Order) -> list[Payment]:
+    return list(session.exec(select(Payment).where(Payment.order_id == order.id)
+                             .order_by(col(Payment.number))).all())
 
 
 def document(session: Session, public_id: str, user: User, roles: set[Role]) -> Document:
-    """The invoice of an order, for its buyer or an administrator; anyone else is told there is none
-    (404), as is anyone asking for an order no money was ever paid on."""
-    order = session.exec(select(Order).where(Order.public_id == public_id)).first()
-    if order is None or (order.user_id != user.id and Role.admin not in roles):
-        raise NotFound("There is no invoice with that reference.", code="invoice_not_found")
-    payments = list(session.exec(select(Payment).where(Payment.order_id == order.id)
-                                 .order_by(col(Payment.number))).all())
+    """The invoice of an order, for those who may see it (_order_to_show); anyone else is told there is
+    none (404), as is anyone asking for an order no money was ever paid on."""
+    order = _order_to_show(session, public_id, user, roles, "invoice")
+    payments = _payments(session, order)
     invoice = invoice_of(session, order)
     if invoice is None:
         if not any(p.status == PaymentStatus.paid.value for p in payments):
             raise NotFound("This order has no invoice: nothing has been paid on it.", code="invoice_not_found")
         invoice = invoice_for(session, order)  # paid before invoices existed: numbered on first download
-    notes = list(session.exec(select(Invoice).where(Invoice.order_id == order.id,
-                                                    Invoice.series == InvoiceSeries.credit_note.value)
-                              .order_by(col(Invoice.number))).all())
-    return Document(invoice=invoice, credit_notes=notes, order=order,
-                    programme=session.get(Programme, order.programme_id), offer=session.get(Offer, order.offer_id),
-                    buyer=session.get(User, order.user_id), payments=payments)
+    return _document(session, order, invoice, payments)
+
+
+def credit_note_document(session: Session, public_id: str, reference: str, user: User,
+                         roles: set[Role]) -> Document:
+    """One credit note of an order (by its reference, CAD-CN-000003), for those who may see the order's
+    invoice; 404 for anyone else and for a reference that is not one of this order's credit notes."""
+    order = _order_to_show(session, public_id, user, roles, "credit note")
+    invoice = invoice_of(session, order)
+    note = next((n for n in _credit_notes(session, order) if n.reference == reference.upper()), None)
+    if note is None or invoice is None:
+        raise NotFound("There is no credit note with that reference.", code="credit_note_not_found")
+    return _document(session, order, invoice, _payments(session, order), note)

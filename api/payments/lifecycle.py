@@ -266,9 +266,10 @@ def refunded(session: Session, order: Order, payment: Payment, amount_refunded: 
         order.status_note = "Partly refunded."
     _touch(session, order)
     if payment.amount_refunded > before:
-        invoices.credit_note(session, order, payment, payment.amount_refunded - before)
+        note = invoices.credit_note(session, order, payment, payment.amount_refunded - before)
         receipts.queue_refund(session, order, payment, payment.amount_refunded - before,
-                              full=order.status == OrderStatus.refunded.value, held=held_otherwise(session, order))
+                              full=order.status == OrderStatus.refunded.value, held=held_otherwise(session, order),
+                              credit_note=note)
 
 
 def dispute_opened(session: Session, order: Order, status: str) -> None:

@@ -177,8 +177,18 @@ def billing(request: Request, session: SessionDep, user: CurrentUser):
 
 @router.get("/billing/{order_id}/invoice.pdf")
 def invoice_download(order_id: str, session: SessionDep, user: CurrentUser):
-    """The order's invoice and receipt: for its buyer and administrators (404 to anyone else)."""
+    """The order's invoice and receipt: for its buyer, an owner of the organisation it bought seats for, and
+    administrators (404 to anyone else)."""
     doc = invoices.document(session, order_id, user, accounts_service.roles_of(session, user))
     return Response(invoice_pdf.render(doc), media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="invoice-{doc.invoice.reference}.pdf"',
+        "Cache-Control": "no-store"})
+
+
+@router.get("/billing/{order_id}/credit-notes/{reference}.pdf")
+def credit_note_download(order_id: str, reference: str, session: SessionDep, user: CurrentUser):
+    """One credit note of the order (a refund): for those who may download its invoice (404 to anyone else)."""
+    doc = invoices.credit_note_document(session, order_id, reference, user, accounts_service.roles_of(session, user))
+    return Response(invoice_pdf.render_credit_note(doc), media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="credit-note-{doc.note.reference}.pdf"',
         "Cache-Control": "no-store"})

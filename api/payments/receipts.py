@@ -12,7 +12,7 @@ from api.accounts.models import User
 from api.catalog.models import Programme
 from api.core import email as mail
 from api.core.config import get_settings
-from api.payments.models import Order, Payment, Refund
+from api.payments.models import Invoice, Order, Payment, Refund
 
 
 def _who(session: Session, order: Order) -> tuple[User, Programme]:
@@ -26,15 +26,16 @@ def queue_receipt(session: Session, order: Order, payments: list[Payment]) -> No
 
 
 def queue_refund(session: Session, order: Order, payment: Payment, amount: int, *, full: bool,
-                 held: bool = False) -> None:
-    """`held`: the learner holds the programme some other way, so the refund ends nothing."""
+                 held: bool = False, credit_note: Invoice | None = None) -> None:
+    """`held`: the learner holds the programme some other way, so the refund ends nothing. `credit_note`:
+    the note numbered for this refund, linked from the email."""
     user, programme = _who(session, order)
     asked = session.exec(select(Refund).where(Refund.payment_id == payment.id, col(Refund.reason).is_not(None))
                          .order_by(col(Refund.id).desc())).first()
     mail.send_template(session, user.email, "payments/refund", key=f"refund:{payment.id}:{payment.amount_refunded}",
                        name=user.full_name, order=order, programme=programme, amount=amount, full=full,
                        plan=order.instalment_count > 1, reason=asked.reason if asked else None,
-                       held=held)
+                       held=held, credit_note=credit_note)
 
 
 def queue_instalment_failed(session: Session, order: Order, payment: Payment, pause_date: datetime) -> None:

@@ -9,7 +9,7 @@ from api.core import pagination
 from api.core.db import SessionDep
 from api.core.errors import CadreError
 from api.core.pagination import CursorPage
-from api.payments import codes, events, service
+from api.payments import codes, events, invoices, service
 from api.payments.providers import ProviderError
 from api.payments.schemas import (
     CheckoutIn,
@@ -86,10 +86,13 @@ def checkout(request: Request, response: Response, data: CheckoutIn, session: Se
     """Open a checkout for the logged-in learner (201), or hand back the one already open for the same
     offer and code (200; one open checkout per programme: a different offer or code replaces it).
     403 with the ladder's message when a prerequisite is missing, 409 when already enrolled or a
-    payment is on its way, 422 when the code does not apply, 429 after too many code tries."""
+    payment is on its way, 422 when the code does not apply or an invoice detail (`buyer_name`,
+    `buyer_company`, `buyer_vat`, all optional) cannot be used, 429 after too many code tries. The
+    invoice details given are printed on the order's invoice and credit notes, as the checkout page's are."""
     opened = service.open_checkout(session, user=user, programme_slug=data.programme, offer_slug=data.offer,
                                    code_text=data.code, address=client_address(request), cohort=data.cohort)
     order = opened.order
+    invoices.set_buyer(session, order, data.buyer())
     if opened.reused:
         response.status_code = status.HTTP_200_OK
     view = service.order_views(session, [order])[0]

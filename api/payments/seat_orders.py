@@ -14,12 +14,11 @@ from sqlmodel import Session
 from api.accounts.models import User
 from api.catalog import service as catalog_service
 from api.catalog.models import OfferKind
-from api.core.config import get_settings
 from api.core.db import utcnow
 from api.core.errors import Conflict, Invalid
 from api.payments import places
 from api.payments.models import Order, OrderStatus, Payment
-from api.payments.providers import PaymentProvider, ProviderError, get_provider
+from api.payments.providers import PaymentProvider, get_provider
 from api.payments.service import (
     ATTEMPTS,
     Checkout,
@@ -29,6 +28,7 @@ from api.payments.service import (
     close_checkout,
     find_offer,
     offers_of,
+    open_at_provider,
     open_order,
 )
 
@@ -79,19 +79,9 @@ def _open(session: Session, user: User, organisation_id: int, org_public_id: str
     session.add(order)
     session.add(Payment(order_id=order.id, number=1, amount=total, currency=offer.currency, due_date=utcnow().date()))
     session.flush()
-    base = get_settings().base_url.rstrip("/")
-    try:
-        cs = provider.create_checkout(
-            session, order, user=user, programme=programme, offer=offer, amounts=[total],
-            success_url=f"{base}/organisations/{org_public_id}/seats?paid={order.public_id}",
-            cancel_url=f"{base}/organisations/{org_public_id}/seats?cancelled={order.public_id}")
-    except ProviderError as exc:
-        raise Conflict(f"The payment page could not be opened: {exc}. Nothing was charged; try again.",
-                       code="provider_error") from exc
-    order.provider_session_id, order.checkout_url, order.expires_at = cs.id, cs.url, cs.expires_at
-    order.provider_customer_id = cs.customer_id
-    session.add(order)
-    session.flush()
+    open_at_provider(session, order, provider, user=user, programme=programme, offer=offer, amounts=[total],
+                     success_path=f"/organisations/{org_public_id}/seats?paid={order.public_id}",
+                     cancel_path=f"/organisations/{org_public_id}/seats?cancelled={order.public_id}")
     return Checkout(order, reused=False)
 
 

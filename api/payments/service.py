@@ -30,6 +30,8 @@ from api.learning.models import EnrolmentStatus
 from api.payments import codes, places, tries
 from api.payments.models import (
     DiscountCode,
+    Invoice,
+    InvoiceSeries,
     Order,
     OrderStatus,
     Payment,
@@ -267,12 +269,23 @@ def _open_checkout(session: Session, *, user: User, programme_slug: str, offer_s
             session.add(p)
         lifecycle.order_paid(session, order, provider)
         return Checkout(order, reused=False)
+    open_at_provider(session, order, provider, user=user, programme=programme, offer=offer, amounts=q.instalments,
+                     success_path=f"/checkout/success?order={order.public_id}",
+                     cancel_path=f"/checkout/{programme.slug}/cancelled?order={order.public_id}")
+    if cohort is not None:
+        _hold_seat(session, user, cohort, order, provider)
+    _reserve_code(session, order, q, user, provider)
+    return Checkout(order, reused=False)
+
+
+def open_at_provider(session: Session, order: Order, provider: PaymentProvider, *, user: User, programme: Programme,
+                     offer: Offer, amounts: list[int], success_path: str, cancel_path: str) -> None:
+    """Open the provider's payment page for a new order and keep its session id, address and expiry on the
+    order. The provider refusing is a 409 (nothing was charged); the caller's savepoint undoes the order."""
     base = get_settings().base_url.rstrip("/")
     try:
-        cs = provider.create_checkout(
-            session, order, user=user, programme=programme, offer=offer, amounts=q.instalments,
-            success_url=f"{base}/checkout/success?order={order.public_id}",
-            cancel_url=f"{base}/checkout/{programme.slug}/cancelled?order={order.public_id}")
+        cs = provider.create_checkout(session, order, user=user, programme=programme, offer=offer, amounts=amounts,
+                                      success_url=base + success_path, cancel_url=base + cancel_path)
     except ProviderError as exc:
         raise Conflict(f"The payment page could not be opened: {exc}. Nothing was charged; try again.",
                        code="provider_error") from exc
@@ -280,10 +293,6 @@ def _open_checkout(session: Session, *, user: User, programme_slug: str, offer_s
     order.provider_customer_id = cs.customer_id
     session.add(order)
     session.flush()
-    if cohort is not None:
-        _hold_seat(session, user, cohort, order, provider)
-    _reserve_code(session, order, q, user, provider)
-    return Checkout(order, reused=False)
 
 
 def _hold_seat(session: Session, user: User, cohort, order: Order, provider: PaymentProvider) -> None:
@@ -429,6 +438,7 @@ class OrderView:
     payments: list[Payment]
     refunds: list[Refund]
     user: User | None = None
+    credit_notes: list[Invoice] = field(default_factory=list)  # one per refund the provider confirmed
 
     @property
     def refundable(self) -> int:
@@ -448,11 +458,17 @@ def order_views(session: Session, orders: list[Order], with_users: bool = False)
     refunds: dict[int, list[Refund]] = {i: [] for i in ids}
     for r in session.exec(select(Refund).where(col(Refund.order_id).in_(ids)).order_by(col(Refund.created_at))):
         refunds[r.order_id].append(r)
+    notes: dict[int, list[Invoice]] = {i: [] for i in ids}
+    for n in session.exec(select(Invoice).where(col(Invoice.order_id).in_(ids),
+                                                Invoice.series == InvoiceSeries.credit_note.value)
+                          .order_by(col(Invoice.id))):
+        notes[n.order_id].append(n)
     users = {}
     if with_users:
         users = {u.id: u for u in session.exec(select(User).where(col(User.id).in_({o.user_id for o in orders})))}
     return [OrderView(order=o, programme=programmes[o.programme_id], offer=offers[o.offer_id],
-                      payments=payments[o.id], refunds=refunds[o.id], user=users.get(o.user_id)) for o in orders]
+                      payments=payments[o.id], refunds=refunds[o.id], user=users.get(o.user_id),
+                      credit_notes=notes[o.id]) for o in orders]
 
 
 def orders_for(session: Session, user: User) -> list[OrderView]:

@@ -9,6 +9,7 @@ from sqlmodel import SQLModel
 
 from api.core.markdown import render_markdown
 from api.core.money import format_money, split_instalments
+from tests.conftest import REAL_SELLER
 
 
 def test_health_and_readiness(client):
@@ -96,8 +97,54 @@ def test_production_refuses_default_secret_and_sqlite(monkeypatch):
     ok = Settings(env="production", secret_key="x" * 40, database_url="postgresql+psycopg://db/cadre",
                   base_url="https://cadre.example.org",
                   email_backend="smtp", stripe_secret_key="sk_live_x", stripe_webhook_secret="whsec_x",
-                  storage="s3", s3_bucket="uploads")
+                  storage="s3", s3_bucket="uploads", **REAL_SELLER)
     assert ok.env == "production"
+
+
+def test_production_refuses_the_example_seller_and_development_keeps_it():
+    from pydantic import ValidationError
+
+    from api.core.config import Settings
+
+    safe = {"env": "production", "secret_key": "x" * 40, "database_url": "postgresql+psycopg://db/cadre",
+            "base_url": "https://cadre.example.org", "email_backend": "smtp", "stripe_secret_key": "sk_live_x",
+            "stripe_webhook_secret": "whsec_x", "storage": "s3", "s3_bucket": "uploads"}
+    with pytest.raises(ValidationError, match="refusing to start in production") as exc:
+        Settings(**safe)
+    assert ("CADRE_SELLER_LEGAL_NAME and CADRE_SELLER_ADDRESS and CADRE_SELLER_VAT_NUMBER must be set to the "
+            "seller's own legal name and address and VAT number") in str(exc.value)
+    # One left at its example: only that one is named.
+    with pytest.raises(ValidationError) as exc:
+        Settings(**safe, **{**REAL_SELLER, "seller_address": Settings.model_fields["seller_address"].default})
+    assert "CADRE_SELLER_ADDRESS" in str(exc.value)
+    assert "CADRE_SELLER_LEGAL_NAME" not in str(exc.value) and "CADRE_SELLER_VAT_NUMBER" not in str(exc.value)
+    # A seller not registered for VAT says so with an empty number.
+    assert Settings(**safe, **{**REAL_SELLER, "seller_vat_number": ""}).seller_vat_number == ""
+    assert Settings(**safe, **REAL_SELLER).seller_legal_name == REAL_SELLER["seller_legal_name"]
+    # Development keeps the example seller (its invoices say SPECIMEN).
+    dev = Settings(env="development")
+    assert dev.seller_vat_number == Settings.model_fields["seller_vat_number"].default
+
+
+def test_the_app_does_not_start_in_production_with_the_example_seller(tmp_path):
+    """`cadre serve` (any command) fails at once, naming the settings, before serving anything."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CADRE_")}
+    env.update({"CADRE_ENV": "production", "CADRE_SECRET_KEY": "x" * 40,
+                "CADRE_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none",
+                "CADRE_BASE_URL": "https://cadre.example.org", "CADRE_EMAIL_BACKEND": "smtp",
+                "CADRE_STRIPE_SECRET_KEY": "sk_live_x", "CADRE_STRIPE_WEBHOOK_SECRET": "whsec_x",
+                "CADRE_STORAGE": "s3", "CADRE_S3_BUCKET": "uploads",
+                "CADRE_SELLER_LEGAL_NAME": "Northgate Learning Ltd"})
+    run = subprocess.run([sys.executable, "-m", "api.cli", "serve"], env=env, cwd=tmp_path, capture_output=True,
+                         text=True, timeout=60)
+    out = run.stdout + run.stderr
+    assert run.returncode != 0 and "refusing to start in production" in out, out[-2000:]
+    assert "CADRE_SELLER_ADDRESS and CADRE_SELLER_VAT_NUMBER must be set" in out
+    assert "CADRE_SELLER_LEGAL_NAME" not in out
 
 
 def test_api_docs_are_served_without_a_cdn(client):

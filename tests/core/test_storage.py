@@ -11,6 +11,7 @@ import pytest
 
 from api.core import storage as storage_module
 from api.core.storage import BadKey, LocalStorage, NotFound, get_storage, new_key, read_all
+from tests.conftest import REAL_SELLER
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -130,7 +131,7 @@ def test_production_refuses_local_storage_unless_told_it_is_one_machine():
 
     safe = {"env": "production", "secret_key": "x" * 40, "database_url": "postgresql+psycopg://db/cadre",
             "email_backend": "smtp", "base_url": "https://cadre.example.org", "stripe_secret_key": "sk_live_x",
-            "stripe_webhook_secret": "whsec_x"}
+            "stripe_webhook_secret": "whsec_x", **REAL_SELLER}
     with pytest.raises(ValidationError, match="CADRE_STORAGE must be s3"):
         Settings(**safe)
     assert Settings(**safe, allow_local_storage_in_production=True).storage == "local"

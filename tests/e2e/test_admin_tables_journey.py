@@ -1,6 +1,7 @@
 """On a 390 px phone every admin and coach list reads as cards: no page scrolls sideways, no table
 scrolls inside its box, and each cell is labelled by its column. A buyer gives invoice details at
-checkout and downloads the invoice from the billing page (wide and phone screenshots kept)."""
+checkout and downloads the invoice from the billing page; after an administrator's refund, the credit
+note is linked there and downloads as a PDF of its own (wide and phone screenshots kept)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 
 from playwright.sync_api import expect
 
@@ -59,9 +61,33 @@ def test_a_buyer_gives_invoice_details_and_downloads_the_invoice(new_page, live_
         link.click()
     assert re.fullmatch(r"invoice-CAD-\d{6}\.pdf", download.value.suggested_filename)
     shot(page, "firsthour-billing-1280")
+
+    # An administrator refunds £100 of it: the refund has a credit note of its own, linked where it shows.
+    admin_email = f"refunds-{uuid.uuid4().hex[:8]}@example.com"
+    assert _cli(live_server, "users", "create", admin_email, "--name", "Rena Refunds", "--password", PASSWORD,
+                "--role", "admin").returncode == 0
+    admin = new_page(1280, 900)
+    _log_in(admin, admin_email)
+    admin.goto(f"/admin/orders?q={email}")
+    row = admin.locator("tbody tr", has_text=email)
+    row.get_by_label(re.compile(r"Amount to refund on ord_")).fill("100")
+    row.get_by_label("Reason").fill("Goodwill")
+    row.get_by_role("button", name="Refund").click()
+    note_name = re.compile(r"^Credit note CAD-CN-\d{6} \(PDF\)$")
+    expect(admin.locator("tbody tr", has_text=email).get_by_role("link", name=note_name)).to_be_visible()
+    page.goto("/billing")
+    expect(page.get_by_role("heading", name="Refunds: credit notes")).to_be_visible()
+    note = page.get_by_role("link", name=note_name)
+    expect(note).to_have_count(1)
+    with page.expect_download() as download:
+        note.click()
+    assert re.fullmatch(r"credit-note-CAD-CN-\d{6}\.pdf", download.value.suggested_filename)
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF-")
+    shot(page, "firsthour-billing-refunded-1280")
     phone = new_page(390, 844)
     _log_in(phone, email)
     phone.goto("/billing")
+    expect(phone.get_by_role("link", name=note_name)).to_be_visible()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     shot(phone, "firsthour-billing-390")
 

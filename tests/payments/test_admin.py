@@ -10,6 +10,7 @@ from api.accounts.models import Role
 from api.learning import service as learning_service
 from api.payments import codes
 from api.payments.models import Order, Payment, Refund
+from tests.conftest import REAL_SELLER
 
 
 @pytest.fixture
@@ -160,7 +161,8 @@ def test_production_refuses_the_offline_provider():
     from api.core.config import Settings
 
     safe = {"env": "production", "secret_key": "x" * 40, "database_url": "postgresql+psycopg://db/cadre",
-            "email_backend": "smtp", "base_url": "https://cadre.example.org", "storage": "s3", "s3_bucket": "uploads"}
+            "email_backend": "smtp", "base_url": "https://cadre.example.org", "storage": "s3", "s3_bucket": "uploads",
+            **REAL_SELLER}
     with pytest.raises(ValidationError, match="CADRE_STRIPE_SECRET_KEY must be set"):
         Settings(**safe, stripe_secret_key="")
     with pytest.raises(ValidationError, match="CADRE_STRIPE_WEBHOOK_SECRET"):

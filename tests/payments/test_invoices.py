@@ -184,3 +184,47 @@ def test_the_page_stays_on_the_paper_with_a_long_company_name(client, browser, l
     assert re.search(r"Pages:\s+1\b", info)
     text = re.sub(r"\s+", "", _text(tmp_path, path.read_bytes()))
     assert re.sub(r"\s+", "", company) in text and "Castillo" in text
+
+
+def test_the_api_checkout_takes_the_same_invoice_details_and_prints_them(client, browser, learner, special50, db,
+                                                                        tmp_path):
+    r = client.post("/api/v1/payments/checkout", json={
+        "programme": "acxs", "offer": "full", "code": "special50", "buyer_name": "  Ada   Okafor ",
+        "buyer_company": "Northgate Building Society", "buyer_vat": "gb 123.456-789"})
+    assert r.status_code == 201, r.text
+    browser.post_form(r.json()["checkout_url"], action="pay")
+    order = _order(db, learner)
+    db.refresh(order)
+    assert order.status == "paid"
+    # Stored exactly as the checkout page stores them (spaces collapsed, the VAT number compacted).
+    assert (order.buyer_name, order.buyer_company, order.buyer_vat) == (
+        "Ada Okafor", "Northgate Building Society", "GB123456789")
+    flat = re.sub(r"\s+", " ", _text(tmp_path, client.get(f"/billing/{order.public_id}/invoice.pdf").content))
+    for expected in ("Billed to Ada Okafor", "Northgate Building Society", "VAT number: GB123456789", learner.email):
+        assert expected in flat, expected
+
+
+@pytest.mark.parametrize("field, value, words", [
+    ("buyer_vat", "12-34", "Enter the VAT number with its country code"),
+    ("buyer_company", "Northgate " * 25, "The company name must be 200 characters or fewer."),
+    ("buyer_name", "Ada \u202eOkafor", "The name for the invoice cannot contain the invisible direction-changing"),
+])
+def test_the_api_checkout_refuses_an_invoice_detail_it_cannot_use_naming_the_field(client, learner, special50, db,
+                                                                                   field, value, words):
+    r = client.post("/api/v1/payments/checkout", json={"programme": "acxs", "offer": "full", field: value})
+    assert r.status_code == 422, r.text
+    error = r.json()["error"]
+    assert error["code"] == "invalid" and error["message"].startswith(f"{field}: {words}")
+    assert [f["field"] for f in error["fields"]] == [field]
+    assert _order(db, learner) is None  # nothing opened, nothing written
+
+
+def test_the_invoice_details_are_documented_in_the_api_reference(client):
+    spec = client.get("/openapi.json").json()
+    ref = spec["paths"]["/api/v1/payments/checkout"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    props = spec["components"]["schemas"][ref["$ref"].rsplit("/", 1)[1]]["properties"]
+    assert {"buyer_name", "buyer_company", "buyer_vat"} <= set(props)
+    assert "country code" in props["buyer_vat"]["description"] and props["buyer_vat"]["maxLength"] == 40
+    seats = spec["paths"]["/api/v1/organisations/{org_id}/seats/checkout"]["post"]["requestBody"]["content"]
+    seat_props = spec["components"]["schemas"][seats["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]]
+    assert "buyer_vat" in seat_props["properties"]
