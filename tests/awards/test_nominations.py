@@ -105,7 +105,7 @@ def test_an_unconfirmed_account_cannot_nominate(db, make_cycle, make_user, nomin
 
 def test_bad_input_is_refused_with_what_to_fix(db, make_cycle, make_user, nominate):
     cycle, me = make_cycle(), make_user()
-    with pytest.raises(Invalid, match="not a valid email"):
+    with pytest.raises(Invalid, match="like name@example.com"):
         nominate(cycle, me, email="not-an-address")
     with pytest.raises(Invalid, match="statement"):
         nominate(cycle, me, statement="   ")

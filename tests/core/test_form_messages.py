@@ -168,7 +168,7 @@ def test_cohort_detail_capacity_facilitator_and_a_session_with_wrong_input(clien
     r = browser.post_form(page, action="reschedule", session_uid=uid, local_date="1 March", local_start="10:00",
                           minutes="90")
     assert r.status_code == 422
-    assert "Enter the date as year-month-day" in beside(r.text, f"date-{uid}")
+    assert "Enter the date as year-month-day, such as 2027-03-04" in beside(r.text, f"date-{uid}")
     box = r.text.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
     assert f'<a href="#f-date-{uid}">' in box
     assert 'value="1 March"' in r.text

@@ -161,3 +161,17 @@ def test_service_refusals_are_typed(db, team):
     _, token = service.invite(db, team.org, team.owner, email="x@acme.example")
     with pytest.raises(Forbidden):
         service.accept(db, token, team.outsider)
+
+
+def test_an_invitation_to_an_address_that_is_not_one_is_refused_beside_the_field(db, client, team, login, browser):
+    from tests.core.test_form_messages import beside
+
+    login(team.owner.email)
+    page = f"/organisations/{team.org.public_id}"
+    r = browser.post_form(page, f"{page}/invitations", email="colleague.acme.example", role="member")
+    assert r.status_code == 422
+    box = r.text.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert re.findall(r'<a href="#f-([^"]+)">', box) == ["invite-email"]  # the summary links to the field
+    assert "like name@example.com" in beside(r.text, "invite-email")
+    assert 'value="colleague.acme.example"' in r.text
+    assert db.exec(select(Invitation).where(Invitation.organisation_id == team.org.id)).all() == []
