@@ -164,12 +164,6 @@ def app(db):
         # (rate limits, failed log-ins) stay inside the test's transaction and are replayed after a
         # rollback. The connection is marked read-only for GET requests, as the real engine does, so an
         # undeclared write in a GET route fails here on SQLite.
-        from api.core import viewerversion
-
-        if db.info.get(viewerversion.SCOPES_KEY):
-            # The test wrote without committing before this request: commit it now, as it would be in
-            # production before any request saw it, so its version bumps are not charged to a GET.
-            db.commit()
         connection = db.connection()
         connection.execution_options(cadre_write=wants_write(request))
         try:

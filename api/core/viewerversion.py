@@ -46,7 +46,7 @@ EXEMPT = frozenset({
 })
 # Rows whose user_id is shown to others (a facilitator, a judge, a winner): every viewer's pages.
 SHARED = frozenset({"cohort_facilitator", "judging_judge", "award_winner", "nominee", "marker_conflict"})
-_SCOPES = SCOPES_KEY = "cadre_viewer_scopes"
+_SCOPES = "cadre_viewer_scopes"
 _WRITE_SQL = re.compile(r"\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+\"?(\w+)\"?",
                         re.IGNORECASE)
 
