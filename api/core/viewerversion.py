@@ -33,7 +33,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Field, SQLModel
 
-from api.core.db import UTCDateTime, get_engine, utcnow
+from api.core.db import UTCDateTime, _writing, get_engine, utcnow
 
 GLOBAL = 0
 OWNER_COLUMNS = ("user_id", "learner_id")
@@ -146,10 +146,13 @@ def bump(session: OrmSession, scopes: set[int]) -> None:
     connection = session.connection()
     insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
     table = ViewerVersion.__table__
-    for scope in sorted(scopes):
-        stmt = insert(table).values(scope=scope, version=1)
-        connection.execute(stmt.on_conflict_do_update(index_elements=["scope"],
-                                                      set_={"version": table.c.version + 1}))
+    # Allowed on a read-only connection: something was noted, so a write already happened here, one
+    # permitted to outlive the request (a durable record made in a savepoint of the request's session).
+    with _writing(connection):
+        for scope in sorted(scopes):
+            stmt = insert(table).values(scope=scope, version=1)
+            connection.execute(stmt.on_conflict_do_update(index_elements=["scope"],
+                                                          set_={"version": table.c.version + 1}))
 
 
 # --- the read ------------------------------------------------------------------------------------------
