@@ -36,6 +36,16 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.e2e)
 
 
+_AWARD_YEARS = iter(range(2101, 2200))
+
+
+@pytest.fixture
+def award_year() -> int:
+    """A cycle year no other journey on the shared server has used (drawn at random, two journeys
+    could pick the same year and the second would be refused "already has a cycle")."""
+    return next(_AWARD_YEARS)
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """Cadre served by `cadre serve` in a subprocess, migrated and loaded like `make run` does."""
