@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -106,7 +107,27 @@ class CadreApp(FastAPI):
         security, full = security_headers(), super().__call__
 
         async def entry(scope, receive, send) -> None:
-            if not await verified_pages.answer(scope, send, security):
+            # A kept answer carries a request id and writes its request line like any other answer; the
+            # id is made only once an answer is sent (the full stack makes its own otherwise).
+            start, seen = time.perf_counter(), {"status": 500}
+            token = None
+
+            async def first_send(message) -> None:
+                nonlocal token
+                if token is None:
+                    rid = cadre_logging.incoming_or_new_id(scope)
+                    token = cadre_logging.request_id.set(rid)
+                    seen["send"] = cadre_logging.stamped(send, rid, seen)
+                await seen["send"](message)
+
+            try:
+                answered = await verified_pages.answer(scope, first_send, security)
+                if answered:
+                    cadre_logging.log_request(scope, seen["status"], start)
+            finally:
+                if token is not None:
+                    cadre_logging.request_id.reset(token)
+            if not answered:
                 await full(scope, receive, send)
 
         # The look-ups are counted per client: behind a trusted proxy, its forwarded address (the same

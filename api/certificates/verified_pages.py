@@ -211,8 +211,8 @@ async def answer(scope: Scope, send: Send, security: list[tuple[bytes, bytes]]) 
     """Sent before any of the app's layers (api/main.py CadreApp), if this is a request it answers: the
     issuer's DID document, or a kept verify answer when the status read says nothing changed. Otherwise
     False, and the request goes on to the routes, with the look-up already counted (over the limit, the
-    route answers 429). These answers carry the security headers but no request id or request log line:
-    they are the bare answer by design (the look-up counters still see each one)."""
+    route answers 429). These answers carry the security headers; CadreApp adds the request id and writes
+    the request's log line."""
     if scope["method"] != "GET" or scope["query_string"]:
         return False
     path = scope["path"]

@@ -64,39 +64,56 @@ def configure(level: int = logging.INFO, human: bool | None = None) -> None:
     root.propagate = False
 
 
+def incoming_or_new_id(scope: Scope) -> str:
+    """The caller's X-Request-ID when it is a sane one (a proxy's or a support case's), else a new id."""
+    incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+    return incoming if incoming and len(incoming) <= 64 and incoming.isprintable() else new_token(9)
+
+
+_request_log = logging.getLogger("cadre.request")
+
+
+def log_request(scope: Scope, status: int, start: float) -> None:
+    """The one line per request (the current request id is added by the formatter)."""
+    _request_log.info("request", extra={
+        "method": scope["method"], "path": scope["path"], "status": status,
+        "ms": round((time.perf_counter() - start) * 1000, 1),
+        "client": (scope.get("client") or ("-",))[0],
+    })
+
+
+def stamped(send: Send, rid: str, seen: dict) -> Send:
+    """`send`, with the response's X-Request-ID set to `rid` and its status noted in seen["status"]."""
+    header = (b"x-request-id", rid.encode())
+
+    async def send_wrapper(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            seen["status"] = message["status"]
+            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"]
+            message["headers"] = [*headers, header]
+        await send(message)
+
+    return send_wrapper
+
+
 class RequestLogMiddleware:
     """Pure ASGI (no BaseHTTPMiddleware) so streaming and background work are untouched."""
 
     def __init__(self, app: ASGIApp):
         self.app = app
-        self.log = logging.getLogger("cadre.request")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
-        rid = incoming if incoming and len(incoming) <= 64 and incoming.isprintable() else new_token(9)
+        rid = incoming_or_new_id(scope)
         token = request_id.set(rid)
         # Also on the request's state: the 500 handler runs outside this middleware, after the reset.
         scope.setdefault("state", {})["request_id"] = rid
         start = time.perf_counter()
-        status = 500
-
-        async def send_wrapper(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"]
-                message["headers"] = [*headers, (b"x-request-id", rid.encode())]
-            await send(message)
-
+        seen = {"status": 500}
         try:
-            await self.app(scope, receive, send_wrapper)
+            await self.app(scope, receive, stamped(send, rid, seen))
         finally:
-            self.log.info("request", extra={
-                "method": scope["method"], "path": scope["path"], "status": status,
-                "ms": round((time.perf_counter() - start) * 1000, 1),
-                "client": (scope.get("client") or ("-",))[0],
-            })
+            log_request(scope, seen["status"], start)
             request_id.reset(token)

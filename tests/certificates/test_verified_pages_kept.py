@@ -123,3 +123,38 @@ def test_kept_answers_still_count_towards_the_look_up_limit(engine, committed, m
     finally:
         get_settings.cache_clear()
     assert codes == [200] * 5 + [429]
+
+
+def test_kept_answers_carry_a_request_id_and_write_their_request_line(engine, committed, monkeypatch):
+    """Sent before the app's layers, a kept answer is still one a support person can trace."""
+    import logging
+
+    from api.core.logging import request_id
+
+    cert, _ = committed
+    lines: list[tuple[str, int, str | None]] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.getMessage() == "request":
+                lines.append((record.path, record.status, request_id.get()))
+
+    with real_client() as client:
+        keep = Keep()
+        logging.getLogger("cadre.request").addHandler(keep)
+        try:
+            client.get(f"/verify/{cert.slug}")
+            monkeypatch.setattr(service, "by_slug", lambda *_a, **_k: pytest.fail("the kept answer should be sent"))
+            del lines[:]
+            kept = client.get(f"/verify/{cert.slug}", headers={"X-Request-ID": "support-case-7"})
+            fresh = client.get(f"/api/v1/credentials/{cert.slug}/verification")
+            did = client.get("/.well-known/did.json")
+        finally:
+            logging.getLogger("cadre.request").removeHandler(keep)
+    assert kept.status_code == 200 and kept.headers["x-request-id"] == "support-case-7"
+    assert fresh.headers["x-request-id"] and fresh.headers["x-request-id"] != "support-case-7"
+    assert did.status_code == 200
+    assert did.headers["x-request-id"] not in ("support-case-7", fresh.headers["x-request-id"])
+    assert (f"/verify/{cert.slug}", 200, "support-case-7") in lines
+    assert (f"/api/v1/credentials/{cert.slug}/verification", 200, fresh.headers["x-request-id"]) in lines
+    assert ("/.well-known/did.json", 200, did.headers["x-request-id"]) in lines
