@@ -15,7 +15,7 @@ import re
 import threading
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, func, make_url, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Engine
 from starlette.types import Scope, Send
 
@@ -26,6 +26,7 @@ from api.certificates.answers import VerifiedAnswer
 from api.certificates.models import Certificate
 from api.core.config import get_settings
 from api.core.db import durable, get_engine, utcnow
+from api.core.rawpg import RawReader
 
 log = logging.getLogger("cadre.certificates")
 
@@ -57,7 +58,7 @@ def _read(slug: str, kind: str | None) -> tuple | None:
     pool is busy (the full path then waits its turn properly)."""
     settings = get_settings()
     if not settings.is_sqlite:
-        return _raw_read(settings.database_url, _ANSWER_SQL if kind else _PLAIN_SQL, (kind, slug) if kind else (slug,))
+        return _raw.one(settings.database_url, _ANSWER_SQL if kind else _PLAIN_SQL, (kind, slug) if kind else (slug,))
     engine = _status_engine()
     # SQLite: through the ORM's column types, which put back the UTC offset SQLite does not keep.
     columns = [Certificate.status, Certificate.status_reason, Certificate.status_changed_at, Certificate.is_private,
@@ -78,44 +79,11 @@ def _status_engine() -> Engine:
     return get_engine().execution_options(cadre_write=False)
 
 
-# PostgreSQL: a few bare psycopg connections of their own, in autocommit (one round trip per read: no
-# BEGIN or ROLLBACK, no pool bookkeeping), apart from the request pool, so a busy pool never makes the
-# event loop wait. Taken and given back with list.pop/append (atomic); one that fails is dropped and the
-# view takes the full path; more readers at once than STATUS_CONNECTIONS get a connection for one read.
-_free: dict[str, list] = {}
-
-
-def _raw_read(url: str, sql: str, params: tuple) -> tuple | None:
-    free = _free.setdefault(url, [])
-    try:
-        conn = free.pop()
-    except IndexError:
-        conn = _connect(url)
-    try:
-        with conn.cursor() as cursor:
-            cursor.execute(sql, params)
-            row = cursor.fetchone()
-    except Exception:
-        conn.close()
-        raise
-    if len(free) < STATUS_CONNECTIONS:
-        free.append(conn)
-    else:
-        conn.close()
-    return row
-
-
-def _connect(url: str):
-    import psycopg
-
-    conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    return psycopg.connect(conninfo, autocommit=True, connect_timeout=2)
+_raw = RawReader(keep=STATUS_CONNECTIONS)  # PostgreSQL: one round trip per read (api/core/rawpg.py)
 
 
 def close_connections() -> None:
-    for free in _free.values():
-        while free:
-            free.pop().close()
+    _raw.close()
 
 
 def _key(row: tuple, now: datetime) -> bytes:

@@ -115,7 +115,8 @@ def _is_anonymous(scope: Scope) -> bool:
     return True
 
 
-def _host(scope: Scope) -> bytes:
+def host_header(scope: Scope) -> bytes:
+    """The request's Host header (part of a kept page's key: its links are absolute)."""
     for name, value in scope["headers"]:
         if name == b"host":
             return value
@@ -173,7 +174,7 @@ class PageCacheMiddleware:
         key = await self._key()
         # Kept per Host header as well: a page that ever printed the request's own address (url_for does)
         # must not be handed to visitors who asked for another host.
-        where = (_host(scope), scope["path"])
+        where = (host_header(scope), scope["path"])
         page = self.pages.get(where)
         if page is not None and page.key == key and key[1] >= 0:
             await self._answer(scope, send, page)

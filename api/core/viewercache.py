@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.core import viewerversion
+from api.core.pagecache import host_header
 
 log = logging.getLogger("cadre.viewercache")
 
@@ -64,13 +65,6 @@ def _cookies(scope: Scope) -> dict[str, str] | None:
     return found
 
 
-def _host(scope: Scope) -> bytes:
-    for name, value in scope["headers"]:
-        if name == b"host":
-            return value
-    return b""
-
-
 class ViewerCacheMiddleware:
     """Pure ASGI, outside the unit of work: a kept page costs one read, no session, no thread."""
 
@@ -105,7 +99,7 @@ class ViewerCacheMiddleware:
             await self.app(scope, receive, send)
             return
         csrf = hashlib.blake2b(cookies.get(CSRF_COOKIE, "").encode(), digest_size=16).digest()
-        key = (digest, csrf, _host(scope), scope["path"], scope["query_string"])
+        key = (digest, csrf, host_header(scope), scope["path"], scope["query_string"])
         page = self._get(key, versions)
         if page is not None:
             await send({"type": "http.response.start", "status": page.status, "headers": page.headers})

@@ -33,7 +33,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Field, SQLModel
 
+from api.core.config import get_settings
 from api.core.db import UTCDateTime, _writing, get_engine, utcnow
+from api.core.rawpg import RawReader
 
 GLOBAL = 0
 OWNER_COLUMNS = ("user_id", "learner_id")
@@ -168,16 +170,15 @@ _RAW_READ = _READ.text.replace(":digest", "%s").replace(":now", "now()")
 
 # Tests put their one connection here (their data is never committed, so no other connection sees it).
 read_connection: Any = None
-_free: list = []  # PostgreSQL: bare psycopg connections in autocommit, one round trip per read
-RAW_CONNECTIONS = 2
+_raw = RawReader(keep=2)  # PostgreSQL: one round trip per read (api/core/rawpg.py)
 
 
 def read(digest: str) -> tuple[int, int, int] | None:
     """(user id, the user's version, the global version) for a live session, or None."""
     if read_connection is not None:
         row = read_connection.execute(_READ, {"digest": digest, "now": utcnow()}).first()
-    elif get_engine().dialect.name == "postgresql":
-        row = _raw_read(digest)
+    elif not get_settings().is_sqlite:
+        row = _raw.one(get_settings().database_url, _RAW_READ, (digest,))
     else:
         with get_engine().execution_options(cadre_write=False).connect() as conn:
             row = conn.execute(_READ, {"digest": digest, "now": utcnow()}).first()
@@ -185,32 +186,5 @@ def read(digest: str) -> tuple[int, int, int] | None:
     return (int(row[0]), int(row[1]), int(row[2])) if row is not None else None
 
 
-def _raw_read(digest: str) -> tuple | None:
-    try:
-        conn = _free.pop()
-    except IndexError:
-        conn = _connect()
-    try:
-        with conn.cursor() as cursor:
-            cursor.execute(_RAW_READ, (digest,))
-            row = cursor.fetchone()
-    except Exception:
-        conn.close()
-        raise
-    if len(_free) < RAW_CONNECTIONS:
-        _free.append(conn)
-    else:
-        conn.close()
-    return row
-
-
-def _connect():
-    import psycopg
-
-    url = get_engine().url.set(drivername="postgresql")
-    return psycopg.connect(url.render_as_string(hide_password=False), autocommit=True, connect_timeout=2)
-
-
 def close_connections() -> None:
-    while _free:
-        _free.pop().close()
+    _raw.close()
