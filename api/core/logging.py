@@ -15,12 +15,30 @@ from api.core.security import new_token
 
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 _STD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+_REQUEST_ID = '"request_id"'
+
+
+_second: list = [-1, ""]  # the last whole second formatted, and its text (a request line is written per request)
+
+
+def _utc_stamp(created: float, msecs: float) -> str:
+    whole = int(created)
+    if whole != _second[0]:
+        _second[:] = [whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))]
+    return f"{_second[1]}.{int(msecs):03d}Z"
 
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
+        if record.name == "cadre.request" and not record.exc_info:  # the hot one: built directly
+            rid = request_id.get()
+            return (f'{{"ts": "{_utc_stamp(record.created, record.msecs)}", "level": "info", '
+                    f'"logger": "cadre.request", "event": "request"'
+                    f'{f", {_REQUEST_ID}: {json.dumps(rid)}" if rid else ""}, "method": {json.dumps(record.method)}, '
+                    f'"path": {json.dumps(record.path)}, "status": {int(record.status)}, "ms": {float(record.ms)}, '
+                    f'"client": {json.dumps(record.client)}}}')
         data = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "ts": _utc_stamp(record.created, record.msecs),
             "level": record.levelname.lower(),
             "logger": record.name,
             "event": record.getMessage(),
