@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -135,11 +136,16 @@ def _keys_stamp() -> tuple:
     """What the published keys depend on: the key index file, replaced atomically by every create and
     rotate (a new inode and mtime), so a process sees another's rotation at its next call."""
     directory = get_settings().keys_dir
+    if directory is not _index[0]:  # the paths as text, made once per settings (this runs per verify view)
+        _index[:] = [directory, str(directory), str(directory / keystore.INDEX_FILE)]
     try:
-        st = (directory / keystore.INDEX_FILE).stat()
+        st = os.stat(_index[2])
     except FileNotFoundError:
-        return (str(directory), None)
-    return (str(directory), st.st_ino, st.st_mtime_ns, st.st_size)
+        return (_index[1], None)
+    return (_index[1], st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+_index: list = [None, "", ""]
 
 
 @lru_cache(maxsize=8)
