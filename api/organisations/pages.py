@@ -50,7 +50,7 @@ def _page(request: Request, session, access: OrgAccess, status: int = 200, **ctx
     page = service.members_page(session, org.id, after=request.query_params.get("after"),
                                 before=request.query_params.get("before"))
     context = dict(access=access, org=org, members=page.rows, member_pages=page.links(_home(access), {}),
-                   pools=seats.pools_of(session, org.id), roles=[r.value for r in OrgRole],
+                   pools=seats.pools_of(session, org.id), org_roles=[r.value for r in OrgRole],
                    invitations=service.invitations(session, org.id) if access.may_manage else [],
                    invite_values={}, invite_error=None, billing_error=None, at=utcnow(),
                    invitation_days=get_settings().org_invitation_days)

@@ -70,3 +70,19 @@ def test_the_member_list_is_paged_in_the_order_people_joined(db, team, make_user
     assert [m["email"] for m in first["items"]][:3] == [team.owner.email, team.manager.email, team.member.email]
     rest = client.get(url, params={"limit": 4, "after": first["next"]}).json()
     assert [m["email"] for m in rest["items"]] == ["later1@acme.example", "later2@acme.example"] and not rest["next"]
+
+
+def test_the_organisation_page_keeps_the_site_navigation_of_its_viewer(db, team, client, login):
+    """The page's member-role choices must not stand in for the viewer's own roles in the nav."""
+    from api.accounts.models import Role, UserRole
+
+    db.add(UserRole(user_id=team.owner.id, role=Role.employer))
+    db.commit()
+    login(team.owner.email)
+    page = client.get(f"/organisations/{team.org.public_id}")
+    nav = page.text.split("</nav>", 1)[0]
+    assert page.status_code == 200 and '<a href="/organisations">Organisations</a>' in nav
+    assert 'href="/admin"' not in nav
+    login(team.admin.email)
+    nav = client.get(f"/organisations/{team.org.public_id}").text.split("</nav>", 1)[0]
+    assert 'href="/admin">Admin</a>' in nav
