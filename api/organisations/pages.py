@@ -12,7 +12,7 @@ from api.accounts.deps import CurrentUser, OptionalUser, optional_user
 from api.accounts.router import client_ip, set_session_cookie
 from api.core.config import get_settings
 from api.core.db import SessionDep, utcnow
-from api.core.errors import CadreError, Forbidden
+from api.core.errors import CadreError, FieldProblems, Forbidden
 from api.core.security import csrf_protect
 from api.core.templates import redirect, render
 from api.organisations import seat_pages, seats, service
@@ -40,7 +40,9 @@ def create(request: Request, session: SessionDep, user: CurrentUser, name: str =
     try:
         org = service.create(session, user, name=name, billing=service.Billing(legal_name, address, vat_number))
     except CadreError as exc:
-        return render(request, "organisations/mine.html", exc.status_code, values=values, error=exc.message,
+        fields = exc.fields if isinstance(exc, FieldProblems) else {}  # each beside its field
+        return render(request, "organisations/mine.html", exc.status_code, values=values,
+                      error=None if fields else exc.message, errors=fields,
                       memberships=service.memberships_of_user(session, user.id))
     return redirect(f"/organisations/{org.public_id}", f"{org.name} is ready. Invite your colleagues below.")
 
@@ -52,7 +54,8 @@ def _page(request: Request, session, access: OrgAccess, status: int = 200, **ctx
     context = dict(access=access, org=org, members=page.rows, member_pages=page.links(_home(access), {}),
                    pools=seats.pools_of(session, org.id), org_roles=[r.value for r in OrgRole],
                    invitations=service.invitations(session, org.id) if access.may_manage else [],
-                   invite_values={}, invite_error=None, billing_error=None, at=utcnow(),
+                   invite_values={}, invite_error=None, billing_error=None, billing_errors={}, billing_values={},
+                   at=utcnow(),
                    invitation_days=get_settings().org_invitation_days)
     if access.is_owner or access.admin:  # the API keys and single sign-on domains (settings_pages.py)
         from api.organisations.settings_pages import summary
@@ -73,7 +76,10 @@ def billing(request: Request, session: SessionDep, access: OwnerAccessDep, name:
     try:
         service.update(session, access.org, name=name, billing=service.Billing(legal_name, address, vat_number))
     except CadreError as exc:
-        return _page(request, session, access, exc.status_code, billing_error=exc.message)
+        fields = exc.fields if isinstance(exc, FieldProblems) else {}  # each beside its field
+        return _page(request, session, access, exc.status_code, billing_error=None if fields else exc.message,
+                     billing_errors=fields, billing_values={"name": name, "legal_name": legal_name, "address": address,
+                                                           "vat_number": vat_number})
     return redirect(_home(access), "Saved the organisation's details.")
 
 

@@ -8,19 +8,23 @@ from pydantic import BaseModel, Field
 
 from api.payments.schemas import BuyerCompany, BuyerName, BuyerVat, WithBuyer
 
+VAT_DESCRIPTION = ("The VAT number with its country code, by the checkout's rule (buyer_vat): two letters, then 2 to "
+                   "13 letters or digits, stored without spaces, dots or hyphens and capitalised. 422 "
+                   "invalid_vat_number otherwise.")
+
 
 class OrganisationCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     legal_name: str | None = Field(default=None, max_length=200)
     address: str | None = Field(default=None, max_length=2000)
-    vat_number: str | None = Field(default=None, max_length=40)
+    vat_number: str | None = Field(default=None, max_length=40, description=VAT_DESCRIPTION, examples=["GB123456789"])
 
 
 class OrganisationUpdate(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     legal_name: str | None = Field(default=None, max_length=200)
     address: str | None = Field(default=None, max_length=2000)
-    vat_number: str | None = Field(default=None, max_length=40)
+    vat_number: str | None = Field(default=None, max_length=40, description=VAT_DESCRIPTION, examples=["GB123456789"])
 
 
 class OrganisationPublic(BaseModel):

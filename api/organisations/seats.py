@@ -327,9 +327,11 @@ def buy(session: Session, org: Organisation, user: User, programme_slug: str, qu
     checkout = seat_orders.open_seat_checkout(session, user=user, organisation_id=org.id,
                                               organisation_public_id=org.public_id, programme_slug=programme_slug,
                                               quantity=quantity)
-    if buyer is None or not (buyer.name or buyer.company or buyer.vat):
+    order = checkout.order
+    if (buyer is None or not (buyer.name or buyer.company or buyer.vat)) and not (
+            order.buyer_name or order.buyer_company or order.buyer_vat):  # a reused checkout keeps its own
         buyer = invoices.BuyerDetails(company=org.legal_name or org.name, vat=org.vat_number)
-    invoices.set_buyer(session, checkout.order, buyer)
+    invoices.set_buyer(session, order, buyer)
     return checkout
 
 

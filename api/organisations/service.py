@@ -21,7 +21,7 @@ from api.accounts.models import User
 from api.core import pagination
 from api.core.config import get_settings
 from api.core.db import utcnow
-from api.core.errors import Conflict, Forbidden, Invalid, NotFound
+from api.core.errors import Conflict, FieldProblems, Forbidden, Invalid, NotFound
 from api.core.integrity import flush_unique
 from api.core.security import new_token, token_digest
 from api.organisations.models import Invitation, Membership, Organisation, OrgRole
@@ -125,6 +125,20 @@ def _clean(value: str | None, limit: int) -> str | None:
     return value or None
 
 
+def _vat(value: str | None, stored: str | None = None) -> str | None:
+    """The VAT number by the checkout's one rule (payments/invoices.clean_buyer_field: a country code and
+    2 to 13 letters or digits, stored compacted, such as GB123456789). One stored before the rule and
+    sent back unchanged (the billing form shows it, a PATCH leaves it out) is kept as it is."""
+    from api.payments import invoices
+
+    if stored is not None and (value or "").strip() == stored:
+        return stored
+    try:
+        return invoices.clean_buyer_field("buyer_vat", value)
+    except invoices.BuyerProblem as problem:
+        raise FieldProblems({"vat_number": problem.message}, code="invalid_vat_number") from None
+
+
 def create(session: Session, user: User, *, name: str, billing: Billing | None = None) -> Organisation:
     if user.email_verified_at is None:
         raise Forbidden("Confirm your email address first (see the link we sent you), then create an organisation.",
@@ -135,7 +149,7 @@ def create(session: Session, user: User, *, name: str, billing: Billing | None =
     billing = billing or Billing()
     org = Organisation(public_id=public_id("org_"), name=name, created_by_id=user.id,
                        legal_name=_clean(billing.legal_name, 200), address=_clean(billing.address, 2000),
-                       vat_number=_clean(billing.vat_number, 40))
+                       vat_number=_vat(billing.vat_number))
     session.add(org)
     session.flush()
     session.add(Membership(organisation_id=org.id, user_id=user.id, role=OrgRole.owner.value))
@@ -144,14 +158,16 @@ def create(session: Session, user: User, *, name: str, billing: Billing | None =
 
 
 def update(session: Session, org: Organisation, *, name: str | None, billing: Billing) -> Organisation:
+    """Everything is checked before anything changes (a refused form shows the organisation as it was)."""
     if name is not None:
         name = _clean(name, 200)
         if not name:
             raise Invalid("Give the organisation a name.", code="name_required")
+    legal_name, address = _clean(billing.legal_name, 200), _clean(billing.address, 2000)
+    vat_number = _vat(billing.vat_number, org.vat_number)
+    if name is not None:
         org.name = name
-    org.legal_name = _clean(billing.legal_name, 200)
-    org.address = _clean(billing.address, 2000)
-    org.vat_number = _clean(billing.vat_number, 40)
+    org.legal_name, org.address, org.vat_number = legal_name, address, vat_number
     org.updated_at = utcnow()
     session.add(org)
     session.flush()

@@ -102,10 +102,19 @@ def read_buyer(name: str = "", company: str = "", vat: str = "") -> BuyerDetails
 
 
 def set_buyer(session: Session, order: Order, buyer: BuyerDetails | None) -> None:
-    """Make the invoice out to these details (an empty form leaves what the order has)."""
-    if buyer is None or buyer.errors or not (buyer.name or buyer.company or buyer.vat):
+    """Make the invoice out to these details, field by field: a detail given replaces the order's, one
+    left out (or empty) keeps what the order has. So posting the checkout again for the open checkout it
+    reuses, with only the company say, does not wipe the name or VAT number given the first time."""
+    if buyer is None or buyer.errors:
         return
-    order.buyer_name, order.buyer_company, order.buyer_vat = buyer.name, buyer.company, buyer.vat
+    given = {"buyer_name": buyer.name, "buyer_company": buyer.company, "buyer_vat": buyer.vat}
+    changed = False
+    for key, value in given.items():
+        if value and getattr(order, key) != value:
+            setattr(order, key, value)
+            changed = True
+    if not changed:
+        return
     session.add(order)
     session.flush()
 

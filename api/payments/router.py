@@ -88,7 +88,9 @@ def checkout(request: Request, response: Response, data: CheckoutIn, session: Se
     403 with the ladder's message when a prerequisite is missing, 409 when already enrolled or a
     payment is on its way, 422 when the code does not apply or an invoice detail (`buyer_name`,
     `buyer_company`, `buyer_vat`, all optional) cannot be used, 429 after too many code tries. The
-    invoice details given are printed on the order's invoice and credit notes, as the checkout page's are."""
+    invoice details given are printed on the order's invoice and credit notes, as the checkout page's are;
+    posted again for the open checkout it hands back, a detail given replaces the stored one and one left
+    out (or empty) keeps it."""
     opened = service.open_checkout(session, user=user, programme_slug=data.programme, offer_slug=data.offer,
                                    code_text=data.code, address=client_address(request), cohort=data.cohort)
     order = opened.order

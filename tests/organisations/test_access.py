@@ -41,7 +41,7 @@ PAGES = [
     ("GET", "/organisations/{org}/seats", None, (200, 200, 403, 404, 200)),
     ("GET", "/organisations/{org}/team", None, (200, 200, 403, 404, 200)),
     ("GET", "/organisations/{org}/team.csv", None, (200, 200, 403, 404, 200)),
-    ("POST", "/organisations/{org}/billing", {"name": "Acme", "vat_number": "GB1"}, (303, 403, 403, 404, 403)),
+    ("POST", "/organisations/{org}/billing", {"name": "Acme", "vat_number": "GB123456789"}, (303, 403, 403, 404, 403)),
     ("POST", "/organisations/{org}/invitations", {"email": "fresh@acme.example", "role": "member"},
      (303, 303, 403, 404, 403)),
     ("POST", "/organisations/{org}/invitations/{invitation}/withdraw", {}, (303, 303, 403, 404, 403)),

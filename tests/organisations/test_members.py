@@ -86,3 +86,39 @@ def test_the_organisation_page_keeps_the_site_navigation_of_its_viewer(db, team,
     login(team.admin.email)
     nav = client.get(f"/organisations/{team.org.public_id}").text.split("</nav>", 1)[0]
     assert 'href="/admin">Admin</a>' in nav
+
+
+def test_the_organisations_vat_number_follows_the_checkouts_rule(client, browser, team, login, db):
+    """The API: a 422 in the house shape, nothing saved; a good one stored compacted (as on invoices)."""
+    login(team.owner.email)
+    url = f"/api/v1/organisations/{team.org.public_id}"
+    r = client.patch(url, json={"vat_number": "12-34"})
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == "invalid_vat_number"
+    assert r.json()["error"]["message"].startswith("Enter the VAT number with its country code")
+    r = client.patch(url, json={"vat_number": "gb 123.456-789"})
+    assert r.status_code == 200 and r.json()["vat_number"] == "GB123456789"
+    r = client.post("/api/v1/organisations", json={"name": "Northwind", "vat_number": "GB1"})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_vat_number"
+    r = client.post("/api/v1/organisations", json={"name": "Northwind", "vat_number": "ie 1234567t"})
+    assert r.status_code == 201 and r.json()["vat_number"] == "IE1234567T"
+
+
+def test_the_billing_form_shows_a_bad_vat_number_beside_its_field(client, browser, team, login, db):
+    login(team.owner.email)
+    page = f"/organisations/{team.org.public_id}"
+    r = browser.post_form(page, page + "/billing", name="Acme Renamed", legal_name="Acme Ltd", address="",
+                          vat_number="123456789")
+    assert r.status_code == 422
+    field = r.text.split('id="f-vat_number-error"', 1)
+    assert len(field) == 2 and "Enter the VAT number with its country code" in field[1][:200]
+    block = r.text.split('<div class="field has-error">', 1)[1].split("</div>", 1)[0]
+    assert 'for="f-vat_number"' in block and 'aria-describedby="f-vat_number-hint f-vat_number-error"' in block
+    assert '<a href="#f-vat_number">Enter the VAT number' in r.text
+    assert 'value="123456789"' in r.text and 'value="Acme Renamed"' in r.text  # what was typed is kept
+    db.refresh(team.org)
+    assert (team.org.name, team.org.vat_number) == ("Acme Services", None)  # nothing saved
+
+    r = browser.post_form("/organisations", "/organisations", name="Northwind", vat_number="GB1")
+    assert r.status_code == 422 and 'id="f-vat_number-error"' in r.text
+    assert 'value="Northwind"' in r.text

@@ -95,3 +95,18 @@ def test_a_seat_orders_invoice_and_credit_notes_are_for_the_organisations_owners
     login(co_owner.email)
     text = " ".join(_pdf_text(tmp_path, client.get(urls[1]).content).split())
     assert f"Credit note number: {note.reference}" in text and "Acme Services Ltd" in text and "−£100" in text
+
+
+def test_a_reused_seat_checkout_keeps_the_invoice_details_given_first(client, team, login, db):
+    """Posted again with no details, the open seat checkout keeps the buyer's own, not the organisation's."""
+    login(team.owner.email)
+    url = f"/api/v1/organisations/{team.org.public_id}/seats/checkout"
+    first = client.post(url, json={"programme": "acxp", "quantity": 2, "buyer_name": "Ada Okafor",
+                                   "buyer_company": "Northgate Building Society"})
+    assert first.status_code == 201, first.text
+    again = client.post(url, json={"programme": "acxp", "quantity": 2})
+    assert again.status_code in (200, 201), again.text
+    assert again.json()["order"] == first.json()["order"]  # the same checkout
+    order = db.exec(select(Order).where(Order.organisation_id == team.org.id)).one()
+    db.refresh(order)
+    assert (order.buyer_name, order.buyer_company) == ("Ada Okafor", "Northgate Building Society")

@@ -274,3 +274,37 @@ def test_billing_tells_the_truth_about_a_plan(client, browser, learner, special5
     browser.post_form(offline, action="fail_next")
     page = client.get("/billing").text
     assert 'class="tag bad order-status">1 of 4 paid · next £107.50' in page
+
+
+def _tag(page: str) -> tuple[str, str]:
+    """The order's status tag on /billing: (its style, its words)."""
+    head = page.split('order-status">', 1)
+    return head[0].rsplit('class="tag ', 1)[1].split(" ", 1)[0], head[1].split("</span>", 1)[0]
+
+
+def test_billing_says_when_a_paid_order_is_partly_refunded(client, browser, learner, special50, db):
+    from api.payments import service
+
+    browser.post_form(_start(browser), action="pay")  # £430 paid
+    order = _order(db, learner)
+    assert _tag(client.get("/billing").text) == ("ok", "paid")
+    service.refund(db, order, amount=20000, by=None, reason="Goodwill")  # the offline provider confirms
+    db.commit()
+    db.refresh(order)
+    assert (order.status, order.amount_refunded) == ("paid", 20000)
+    assert _tag(client.get("/billing").text) == ("warn", "paid · £200 refunded")  # not the green "paid"
+    service.refund(db, order, amount=None, by=None)  # the rest: the order is refunded, said once
+    db.commit()
+    assert _tag(client.get("/billing").text) == ("warn", "refunded")
+
+
+def test_billing_says_both_where_a_plan_is_partly_refunded(client, browser, learner, special50, db):
+    from api.payments import service
+
+    browser.post_form(_start(browser, offer="instalments"), action="pay")
+    order = _order(db, learner)
+    second = db.exec(select(Payment).where(Payment.order_id == order.id, Payment.number == 2)).one()
+    service.refund(db, order, amount=5000, by=None)
+    db.commit()
+    assert _tag(client.get("/billing").text) == (
+        "warn", f"1 of 4 paid · next £107.50 on {second.due_date.strftime('%-d %B %Y')} · £50 refunded")

@@ -228,3 +228,34 @@ def test_the_invoice_details_are_documented_in_the_api_reference(client):
     seats = spec["paths"]["/api/v1/organisations/{org_id}/seats/checkout"]["post"]["requestBody"]["content"]
     seat_props = spec["components"]["schemas"][seats["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]]
     assert "buyer_vat" in seat_props["properties"]
+
+
+def test_posting_the_checkout_again_keeps_the_invoice_details_left_out(client, browser, learner, special50, db):
+    """The open checkout is reused: a detail given replaces the stored one, one left out keeps it (the
+    JSON API and the checkout page alike)."""
+    body = {"programme": "acxs", "offer": "full", "code": "special50"}
+    r = client.post("/api/v1/payments/checkout", json={
+        **body, "buyer_name": "Ada Okafor", "buyer_company": "Northgate Building Society", "buyer_vat": "GB123456789"})
+    assert r.status_code == 201, r.text
+    first = r.json()["order"]["id"]
+    r = client.post("/api/v1/payments/checkout", json={**body, "buyer_company": "Northgate Mutual"})
+    assert r.status_code == 200, r.text  # the same checkout, handed back
+    order = _order(db, learner)
+    db.refresh(order)
+    assert r.json()["order"]["id"] == first == order.public_id
+    assert (order.buyer_name, order.buyer_company, order.buyer_vat) == (
+        "Ada Okafor", "Northgate Mutual", "GB123456789")
+    r = client.post("/api/v1/payments/checkout", json=body)  # none given: all kept
+    assert r.status_code == 200, r.text
+    db.refresh(order)
+    assert (order.buyer_name, order.buyer_company, order.buyer_vat) == (
+        "Ada Okafor", "Northgate Mutual", "GB123456789")
+
+    # The checkout page posts every field, the ones left empty as "": the same rule.
+    r = browser.post_form("/checkout/acxs?offer=full&code=special50", "/checkout/acxs", offer="full",
+                          code="special50", buyer_name="", buyer_company="", buyer_vat="de 123.456.789")
+    assert r.status_code == 303, r.text
+    db.refresh(order)
+    assert _order(db, learner).id == order.id  # still the one checkout
+    assert (order.buyer_name, order.buyer_company, order.buyer_vat) == (
+        "Ada Okafor", "Northgate Mutual", "DE123456789")
