@@ -33,9 +33,10 @@ from api.payments.models import (
 
 # --- the buyer's details, from checkout --------------------------------------------------------
 
-# Loose on purpose: a country prefix and 2 to 13 letters or digits (every EU, UK, Swiss and Norwegian
-# format fits); the tax office, not this form, knows whether the number exists.
-VAT_PATTERN = re.compile(r"[A-Z]{2}[0-9A-Z]{2,13}")
+# Loose on purpose: a country prefix and 2 to 13 letters or digits, at least two of them digits (every
+# EU, UK, Swiss and Norwegian format fits, and a word such as "not a vat" does not); the tax office, not
+# this form, knows whether the number exists.
+VAT_PATTERN = re.compile(r"[A-Z]{2}(?=(?:[A-Z]*[0-9]){2})[0-9A-Z]{2,13}")
 FIELDS = ("buyer_name", "buyer_company", "buyer_vat")
 
 

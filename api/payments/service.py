@@ -444,6 +444,30 @@ class OrderView:
     def refundable(self) -> int:
         return sum(p.amount - p.amount_refunded for p in self.payments if p.status == PaymentStatus.paid.value)
 
+    @property
+    def standing(self) -> tuple[str, str]:
+        """(what the order's tag says, its kind: ok / warn / bad), the same on /billing and /admin/orders:
+        a plan says how many of its payments are in and what comes next ("1 of 4 paid · next £107.50 on
+        1 January 2027"), and money given back on an order still paid says so ("paid · £200 refunded")."""
+        o = self.order
+        owed = [p for p in self.payments if p.status != PaymentStatus.cancelled.value]
+        paid = [p for p in owed if p.status == PaymentStatus.paid.value]
+        upcoming = next((p for p in owed if p.status != PaymentStatus.paid.value), None)
+        part_refunded = bool(o.amount_refunded) and o.status != OrderStatus.refunded.value
+        if o.status == OrderStatus.paid.value and len(owed) > 1:
+            label = f"{len(paid)} of {len(owed)} paid"
+            if upcoming is not None:
+                label += f" · next {format_money(upcoming.amount, upcoming.currency)} on {upcoming.due_date:%-d %B %Y}"
+            failed = upcoming is not None and upcoming.status == PaymentStatus.failed.value
+            kind = "bad" if failed else ("warn" if upcoming is not None or part_refunded else "ok")
+        else:
+            label = o.status
+            kind = ("bad" if o.status in (OrderStatus.failed.value, OrderStatus.disputed.value)
+                    else "ok" if o.status == OrderStatus.paid.value and not part_refunded else "warn")
+        if part_refunded:
+            label += f" · {format_money(o.amount_refunded, o.currency)} refunded"
+        return label, kind
+
 
 def order_views(session: Session, orders: list[Order], with_users: bool = False) -> list[OrderView]:
     ids = [o.id for o in orders]

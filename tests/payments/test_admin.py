@@ -72,11 +72,13 @@ def test_admin_refunds_part_then_the_rest_through_the_provider(client, browser, 
     login(admin.email)
     page = client.get("/admin/orders").text
     assert order.public_id in page and buyer.email in page
+    assert '<span class="tag ok">paid</span>' in page
     r = browser.post_form("/admin/orders", f"/admin/orders/{order.public_id}/refund", amount="100.00",
                           reason="Goodwill")
     assert r.status_code == 303
     db.refresh(order)
     assert (order.status, order.amount_refunded) == ("paid", 10000)
+    assert '<span class="tag warn">paid · £100 refunded</span>' in client.get("/admin/orders").text
     assert learning_service.get_enrolment(db, buyer.id, order.programme_id).status == "active"
     browser.post_form("/admin/orders", f"/admin/orders/{order.public_id}/refund", amount="")
     db.refresh(order)
@@ -188,3 +190,15 @@ def test_a_refund_amount_that_is_wrong_is_said_beside_its_field(client, browser,
         assert f'value="{typed}"' in r.text and 'value="Goodwill"' in r.text
         db.refresh(order)
         assert (order.status, order.amount_refunded) == ("paid", 0)
+
+
+def test_admin_orders_tell_a_plan_as_the_learner_sees_it(client, browser, make_user, login, special50, db):
+    from api.payments.models import Payment
+
+    buyer = make_user()
+    order = _paid(db, browser, client, buyer, login, "instalments")
+    second = db.exec(select(Payment).where(Payment.order_id == order.id, Payment.number == 2)).one()
+    words = f"1 of 4 paid · next £107.50 on {second.due_date.strftime('%-d %B %Y')}"
+    assert f'<span class="tag warn order-status">{words}</span>' in client.get("/billing").text
+    login(make_user(roles={Role.admin}).email)
+    assert f'<span class="tag warn">{words}</span>' in client.get("/admin/orders").text  # not a bare "paid"
