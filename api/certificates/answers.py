@@ -26,7 +26,9 @@ from api.core.db import UTCDateTime, utcnow
 
 log = logging.getLogger("cadre.certificates")
 PAGE, JSON = "page", "json"
-PAGE_MOMENT = "%-d %B %Y, %H:%M UTC"  # how certificates/verify.html prints the moment it checked (date_time)
+# How certificates/verify.html prints the moment it checked (date_time), with the word before it: the page
+# may show the same minute elsewhere (a credential issued this minute is "valid from" it).
+PAGE_MOMENT = "Checked %-d %B %Y, %H:%M UTC"
 ISO = "iso"
 
 

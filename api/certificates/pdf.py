@@ -54,8 +54,8 @@ def render(cert: Certificate, programme: Programme, verify_url: str, issuer_name
 
     pdf.set_font("DejaVu", "", 11)
     y = 132
-    lines = [f"Issued: {cert.issued_at:%d %B %Y}",
-             f"Current until: {cert.expires_at:%d %B %Y}" if cert.expires_at else "Does not lapse",
+    lines = [f"Issued: {cert.issued_at:%-d %B %Y}",
+             f"Current until: {cert.expires_at:%-d %B %Y}" if cert.expires_at else "Does not lapse",
              f"Certificate number: {cert.number}",
              "Verify it at:", verify_url]
     for line in lines:

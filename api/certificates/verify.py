@@ -345,7 +345,7 @@ def check_validity(credential: dict[str, Any], now: datetime) -> list[Check]:
         except ValueError as exc:
             checks.append(Check(name, "fail", f"{field_name}: {exc}."))
             continue
-        when = moment.astimezone(UTC).strftime("%d %B %Y %H:%M UTC")
+        when = moment.astimezone(UTC).strftime("%-d %B %Y, %H:%M UTC")
         if field_name == "validFrom" and moment > now:
             checks.append(Check(name, "fail", f"The credential is not valid until {when}."))
         elif field_name == "validUntil" and moment < now:

@@ -62,8 +62,9 @@ def to_utc(day: date, at: time, zone_name: str) -> datetime:
 
 def format_instant(value: datetime | None, zone_name: str | None = None, *, with_utc: bool = True,
                    with_date: bool = True) -> str:
-    """ "Tue 8 Sep, 10:00 BST (09:00 UTC)": the instant in the viewer's zone, the zone named, and UTC
-    beside it (left out when the viewer's zone is UTC)."""
+    """ "Tue 8 September 2026, 10:00 BST (09:00 UTC)": the instant in the viewer's zone, the zone named,
+    and UTC beside it (left out when the viewer's zone is UTC). The date as every page writes one, with
+    its weekday (a session's day matters)."""
     if value is None:
         return ""
     if value.tzinfo is None:
@@ -72,23 +73,23 @@ def format_instant(value: datetime | None, zone_name: str | None = None, *, with
     name = local.tzname() or zone_name or "UTC"
     if name.startswith(("+", "-")):  # zones without an abbreviation: "UTC+04"
         name = f"UTC{name}"
-    text = (f"{local:%a %-d %b}, " if with_date else "") + f"{local:%H:%M} {name}"
+    text = (f"{local:%a %-d %B %Y}, " if with_date else "") + f"{local:%H:%M} {name}"
     utc = value.astimezone(UTC)
     if with_utc and (local.utcoffset() != timedelta(0) or name not in ("UTC", "GMT")):
-        day = "" if utc.date() == local.date() or not with_date else f"{utc:%a %-d %b}, "
+        day = "" if utc.date() == local.date() or not with_date else f"{utc:%a %-d %B %Y}, "
         text += f" ({day}{utc:%H:%M} UTC)"
     return text
 
 
 def format_range(start: datetime, end: datetime, zone_name: str | None = None) -> str:
-    """ "Tue 8 Sep, 10:00–15:00 BST (09:00–14:00 UTC)"."""
+    """ "Tue 8 September 2026, 10:00–15:00 BST (09:00–14:00 UTC)"."""
     tz = zone(zone_name)
     ls, le = start.astimezone(tz), end.astimezone(tz)
     us, ue = start.astimezone(UTC), end.astimezone(UTC)
     name = ls.tzname() or "UTC"
     if name.startswith(("+", "-")):
         name = f"UTC{name}"
-    text = f"{ls:%a %-d %b}, {ls:%H:%M}–{le:%H:%M} {name}"
+    text = f"{ls:%a %-d %B %Y}, {ls:%H:%M}–{le:%H:%M} {name}"
     if ls.utcoffset() != timedelta(0) or name not in ("UTC", "GMT"):
         text += f" ({us:%H:%M}–{ue:%H:%M} UTC)"
     return text

@@ -117,12 +117,12 @@ def test_expired(issuer, sign, resolver):
     credential = sign(make_credential(issuer, valid_until=ISSUED_AT + timedelta(days=365)))
     assert verify_credential(credential, resolver(), now=NOW).verified
     problems = failed(verify_credential(credential, resolver(), now=ISSUED_AT + timedelta(days=366)))
-    assert problems == {"valid until": "The credential expired on 01 March 2026 09:30 UTC."}
+    assert problems == {"valid until": "The credential expired on 1 March 2026, 09:30 UTC."}
 
 
 def test_not_yet_valid(signed, resolver):
     problems = failed(verify_credential(signed, resolver(), now=ISSUED_AT - timedelta(minutes=1)))
-    assert problems == {"valid from": "The credential is not valid until 01 March 2025 09:30 UTC."}
+    assert problems == {"valid from": "The credential is not valid until 1 March 2025, 09:30 UTC."}
 
 
 @pytest.fixture

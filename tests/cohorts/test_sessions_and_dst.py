@@ -24,7 +24,7 @@ def test_a_weekly_london_cohort_across_the_march_change_keeps_14_00_local(db, ma
     assert _utc(rows) == ["2027-03-08 14:00", "2027-03-15 14:00", "2027-03-22 14:00", "2027-03-29 13:00",
                           "2027-04-05 13:00", "2027-04-12 13:00", "2027-04-19 13:00"]
     assert all((r.ends_at - r.starts_at).total_seconds() == 3 * 3600 for r in rows)
-    assert format_instant(rows[3].starts_at, "Europe/London") == "Mon 29 Mar, 14:00 BST (13:00 UTC)"
+    assert format_instant(rows[3].starts_at, "Europe/London") == "Mon 29 March 2027, 14:00 BST (13:00 UTC)"
 
 
 def test_a_weekly_london_cohort_across_the_october_change(db, make_cohort):
@@ -38,8 +38,8 @@ def test_a_weekly_new_york_cohort_across_the_march_change(db, make_cohort):
     rows = service.sessions_of(db, cohort)
     assert len(rows) == 6 and {r.local_start for r in rows} == {time(15, 0)}
     assert _utc(rows)[:3] == ["2027-03-01 20:00", "2027-03-08 20:00", "2027-03-15 19:00"]
-    assert format_instant(rows[2].starts_at, "America/New_York") == "Mon 15 Mar, 15:00 EDT (19:00 UTC)"
-    assert format_instant(rows[2].starts_at, "Europe/London") == "Mon 15 Mar, 19:00 GMT"
+    assert format_instant(rows[2].starts_at, "America/New_York") == "Mon 15 March 2027, 15:00 EDT (19:00 UTC)"
+    assert format_instant(rows[2].starts_at, "Europe/London") == "Mon 15 March 2027, 19:00 GMT"
 
 
 def test_a_weekly_new_york_cohort_started_in_october_crosses_its_november_change(db, make_cohort):
