@@ -4,6 +4,12 @@
 <name>.txt (its `subject` block and body) and <name>.html when there is one (otherwise the HTML
 part is the text, escaped, in paragraphs with its links), and writes the message to the outbox in
 the caller's transaction: a rolled-back request emails nobody, and nothing is sent from the request.
+The text's `footer` block (base.txt: why this person gets the email) ends both parts: a template
+whose reader may have no account says why they hear from us instead.
+
+The environment has trim_blocks: the newline after a block tag is dropped. A `{% if %}`, `{% else %}`,
+`{% endif %}` or `{% for %}` stands on a line of its own (the whole line goes); one that ends a line
+of text is written `+%}` so that line's newline stays (tests/outbox/test_email_templates.py checks).
 `queue(session, to, subject, body)` does the same for a plain-text message.
 
 `cadre worker` delivers it (`deliver`): "console" prints the message and files it under var/mail
@@ -68,12 +74,19 @@ SIGNATURE = "\n-- \n"
 
 def _text_to_html(text: str) -> Markup:
     """The text part as HTML: escaped, a paragraph per blank-line block, links clickable. The
-    text's signature is left out: the HTML layout has its own footer."""
+    text's signature is left out: the HTML layout has its own (with `_footer`'s words)."""
     paragraphs = []
     for block in re.split(r"\n\s*\n", text.split(SIGNATURE)[0].strip()):
         html = _LINK.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', str(escape(block)))
         paragraphs.append("<p>" + html.replace("\n", "<br>\n") + "</p>")
     return Markup("\n".join(paragraphs))  # noqa: S704 - every block was escaped above
+
+
+def _footer(text: str) -> str:
+    """Why the reader gets this email: the signature's lines after the site's name and address (the
+    text's `footer` block), for the HTML part's footer. Empty for a text without a signature."""
+    _, _, signature = text.partition(SIGNATURE)
+    return signature.partition("\n")[2].strip()
 
 
 def render(template: str, /, **context: Any) -> tuple[str, str, str]:
@@ -82,12 +95,14 @@ def render(template: str, /, **context: Any) -> tuple[str, str, str]:
     text_template = _TEXT.get_template(f"{template}.txt")
     subject = " ".join("".join(text_template.blocks["subject"](text_template.new_context(ctx))).split())
     text = re.sub(r"\n{3,}", "\n\n", text_template.render(ctx)).strip() + "\n"
+    footer = _footer(text)
     try:
         html_template = _HTML.get_template(f"{template}.html")
     except jinja2.TemplateNotFound:
-        html = _HTML.get_template("base.html").render({**ctx, "subject": subject, "content": _text_to_html(text)})
+        html = _HTML.get_template("base.html").render({**ctx, "subject": subject, "footer": footer,
+                                                       "content": _text_to_html(text)})
     else:
-        html = html_template.render({**ctx, "subject": subject})
+        html = html_template.render({**ctx, "subject": subject, "footer": footer})
     return subject, text, html
 
 
@@ -115,7 +130,7 @@ def send_template(session: Session, to: str, template: str, /, *, key: str | Non
 def queue(session: Session, to: str, subject: str, body: str, *, key: str | None = None) -> bool:
     """An email whose text the caller wrote, queued like send_template (the HTML part is made from it).
     Prefer a template: this stays for callers on other branches that build their own text."""
-    html = _HTML.get_template("base.html").render({**site_context(), "subject": subject,
+    html = _HTML.get_template("base.html").render({**site_context(), "subject": subject, "footer": _footer(body),
                                                    "content": _text_to_html(body)})
     return _enqueue(session, {"to": to, "subject": subject, "text": body, "html": html, "template": None,
                               "message_id": _message_id(), "date": formatdate(usegmt=True)}, key)
