@@ -35,8 +35,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if workers > 1 and s.is_sqlite:
         print(f"Serving {workers} app processes on SQLite: they share its one write lock; PostgreSQL is the "
               "database for more than one.", file=sys.stderr)
-    if s.env == "development":
-        _demo_banner()
+    port = args.port or s.port
     stop, threads = None, []
     # With --workers N uvicorn supervises N app processes from this one; only this one runs the
     # embedded worker threads, so the outbox is drained once, not N times.
@@ -47,14 +46,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         from api.outbox.worker import start_threads
 
+        if s.env == "development":
+            _deliver_waiting()
         stop = threading.Event()
         threads = start_threads(1, stop)
         print("Background worker running in this process (emails, events, scheduled jobs); "
               "--no-worker to leave it to `cadre worker`.", file=sys.stderr)
+    if s.env == "development":
+        _demo_banner(f"http://{host}:{port}")
     try:
         # Forwarded headers are the app's business (CADRE_TRUSTED_PROXIES, api/core/middleware.py): uvicorn's
         # own handling would believe any client on 127.0.0.1.
-        uvicorn.run("api.main:create_app", factory=True, host=host, port=args.port or s.port,
+        uvicorn.run("api.main:create_app", factory=True, host=host, port=port,
                     proxy_headers=False, log_level="warning", reload=args.reload, workers=workers)
     finally:
         if stop is not None:
@@ -310,14 +313,38 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _demo_banner() -> None:
-    """On every development start: the demo logins again, so they never scroll away for good."""
+def _worker_sessions():
+    from api.outbox.worker import engine_sessions
+
+    return engine_sessions()
+
+
+def _deliver_waiting(max_batches: int = 20) -> None:
+    """Development start: the scheduled jobs that are due and what is queued (after `make run`, the demo's
+    dozen emails and its session reminders, which the console prints in full) are handled before the
+    logins are shown, so they are the last thing on the screen rather than scrolled away. The worker
+    threads do the rest, as always (`cadre worker --once` does the same two steps)."""
+    from api.core.db import utcnow
+    from api.outbox import scheduler
+    from api.outbox.worker import Worker
+
+    try:
+        worker = Worker(_worker_sessions())
+        scheduler.run_due(worker.sessions, worker.jobs, worker=worker.name, now=utcnow())
+        worker.drain(max_batches=max_batches)
+    except Exception as exc:  # the database, say: the worker threads try again in a moment
+        print(f"Queued messages left to the worker: {exc}", file=sys.stderr)
+
+
+def _demo_banner(url: str | None = None) -> None:
+    """On every development start, after the queued emails: the demo logins again, last on the screen."""
     from api.demo import people
 
     with _session() as session:
         logins = people.existing(session)
     if logins:
-        print("\n".join(["", *people.login_lines(logins), ""]), file=sys.stderr)
+        where = [f"Cadre is on {url} (Ctrl-C stops it)."] if url else []
+        print("\n".join(["", *people.login_lines(logins), *where, ""]), file=sys.stderr, flush=True)
 
 
 def cmd_keys(args: argparse.Namespace) -> int:

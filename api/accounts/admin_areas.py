@@ -33,6 +33,8 @@ ADMIN_AREAS: list[Area] = [
          "agreement between markers."),
     # cohorts
     Area("/admin/cohorts", "Cohorts", "Create cohorts and their sessions, seats, facilitators and the waitlist."),
+    Area("/cohorts", "Cohorts I facilitate", "The cohorts you run: their learners, sessions, attendance and a "
+         "message to the cohort.", role="coach"),
     Area("/coach/progress", "Learner progress", "Learners per programme, their progress, filters and CSV export.",
          role="coach"),
     Area("/admin/enrolments", "Enrolments",

@@ -16,17 +16,17 @@ from api.catalog import service as catalog_service
 from api.learning import service as enrolment_service
 from api.learning.models import EnrolmentSource
 
-TEXT = """SCO Canvas: customers whose broadband stopped working and who need it back the same day.
-
-SCO (in their words): "My internet works again today, and I didn't have to chase anyone."
-
-Moments of truth, in the order the customer meets them: noticing the outage; checking the status
-page; calling; the engineer visit being booked; the visit; the follow-up text. The moment that
-fails most is the booking: 38% of callers ring back to ask when the engineer is coming.
-
-Commentary (extract): today we measure average handle time on the first call. That rewards a quick
-call, not a working connection. I propose measuring, per customer, "working again the same day",
-from the network monitoring data we already hold, with a proactive text when a visit slips."""
+# One line per paragraph: the "Written answer" box keeps the learner's line breaks, as typed.
+TEXT = "\n\n".join([
+    "SCO Canvas: customers whose broadband stopped working and who need it back the same day.",
+    'SCO (in their words): "My internet works again today, and I didn\'t have to chase anyone."',
+    "Moments of truth, in the order the customer meets them: noticing the outage; checking the status page; "
+    "calling; the engineer visit being booked; the visit; the follow-up text. The moment that fails most is the "
+    "booking: 38% of callers ring back to ask when the engineer is coming.",
+    "Commentary (extract): today we measure average handle time on the first call. That rewards a quick call, "
+    'not a working connection. I propose measuring, per customer, "working again the same day", from the network '
+    "monitoring data we already hold, with a proactive text when a visit slips.",
+])
 
 
 def seed(session: Session, people: dict[str, User]) -> list[str]:
@@ -52,9 +52,11 @@ def seed(session: Session, people: dict[str, User]) -> list[str]:
     return lines + _acxs_passed(session, learner, coach, admin)
 
 
-ACXS_TEXT = """Need category: small-business owners whose card payments stopped working at the till.
-SCO: "I can take payments again before my next customer arrives." The moment of truth that fails most
-is the first call: the script asks for an account number the owner does not have at the till."""
+ACXS_TEXT = "\n\n".join([
+    "Need category: small-business owners whose card payments stopped working at the till.",
+    'SCO: "I can take payments again before my next customer arrives." The moment of truth that fails most is the '
+    "first call: the script asks for an account number the owner does not have at the till.",
+])
 
 
 def _acxs_passed(session: Session, learner: User, coach: User, admin: User) -> list[str]:

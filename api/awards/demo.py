@@ -40,9 +40,9 @@ def seed(session: Session, people: dict[str, User]) -> list[str]:
             service.set_milestone(session, cycle, kind, today + timedelta(weeks=weeks), time(17, 0), "Europe/London",
                                   admin)
         states.transition(session, cycle, CycleState.nominations_open, admin, reason="demo")
-        lines.append(f"Award cycle {cycle.title}: open for nominations at /awards/{cycle.slug}")
     if cycle.state != CycleState.nominations_open:
         return lines + [f"Award cycle {cycle.title} is {states.WORDS[CycleState(cycle.state)]}"]
+    lines.append(f"Award cycle {cycle.title}: open for nominations at /awards/{cycle.slug}")
     for who, name, email, role, organisation, statement in NOMINEES:
         user = people.get(who)
         if user is None:

@@ -177,6 +177,17 @@ def my_cohorts(session: Session, user_id: int) -> list[Cohort]:
         Seat.user_id == user_id, Seat.status == SeatStatus.paid.value)))
 
 
+def cohorts_of_user(session: Session, user_id: int) -> list[tuple[Cohort, bool]]:
+    """The cohorts a user is in (a paid seat) or facilitates, not cancelled or finished, each with whether
+    they facilitate it: one query (the dashboard's), soonest made first."""
+    runs = select(CohortFacilitator.cohort_id).where(CohortFacilitator.user_id == user_id)
+    sits = select(Seat.cohort_id).where(Seat.user_id == user_id, Seat.status == SeatStatus.paid.value)
+    rows = session.exec(select(Cohort, col(Cohort.id).in_(runs)).where(
+        col(Cohort.id).in_(runs) | col(Cohort.id).in_(sits), col(Cohort.status).in_(LIVE))
+        .order_by(col(Cohort.created_at), col(Cohort.id))).all()
+    return [(c, bool(facilitates)) for c, facilitates in rows]
+
+
 # --- creating -----------------------------------------------------------------------------------
 
 def _check_zone(zone_name: str) -> None:

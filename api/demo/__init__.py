@@ -19,10 +19,10 @@ from api.accounts.models import User
 
 # Run in this order (a later seed may build on an earlier one's data).
 SEEDS: list[str] = [
-    "api.demo.payments:seed",      # the SPECIAL50 code
+    "api.demo.payments:seed",      # the SPECIAL50 code; ACXP bought in 4 instalments, the first paid
     "api.demo.learning:seed",      # ACXP part-way (lessons and a knowledge check done), ACXS all done
     "api.assessments.demo:seed",   # ACXP submission awaiting marking, ACXS assessment released as passed
-    "api.cohorts.demo:seed",       # upcoming cohorts with seats on every live programme; the coach facilitates one
+    "api.cohorts.demo:seed",       # upcoming cohorts on every live programme; the coach also runs one started
     "api.demo.certificates:seed",  # the ACXS certificate (issued directly through the certificates service)
     "api.organisations.demo:seed",  # the employer's organisation: seats, one started, one certified, one invited
     "api.awards.demo:seed",        # next year's award cycle open for nominations, two people nominated

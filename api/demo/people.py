@@ -61,7 +61,7 @@ def ensure(session: Session, *, reset_passwords: bool = False) -> tuple[dict[str
 
 
 # Where each demo account's main task starts.
-START_AT = {"learner": "/dashboard", "coach": "/coach/progress", "admin": "/admin", "employer": "/organisations"}
+START_AT = {"learner": "/dashboard", "coach": "/coach/marking", "admin": "/admin", "employer": "/organisations"}
 
 
 def login_lines(logins: list[Login]) -> list[str]:

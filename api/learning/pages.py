@@ -35,10 +35,12 @@ async def form_fields(request: Request) -> dict[str, list[str]]:
 
 @router.get("/dashboard")
 def dashboard_page(request: Request, user: CurrentUser, session: SessionDep):
+    from api.cohorts import service as cohorts_service
     from api.organisations import service as organisations_service
 
     return render(request, "learning/dashboard.html", board=dashboard.dashboard(session, user),
-                  organisations=organisations_service.memberships_of_user(session, user.id))
+                  organisations=organisations_service.memberships_of_user(session, user.id),
+                  cohorts=cohorts_service.cohorts_of_user(session, user.id))
 
 
 @router.post("/learn/{slug}/enrol")

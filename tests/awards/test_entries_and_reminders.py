@@ -118,4 +118,4 @@ def test_the_demo_cycle_is_open_with_merged_nominations_and_idempotent(db):
     assert any("open for nominations" in line for line in lines)
     assert any("Tumi Ndlovu (2)" in line and "Marco Ferreira (1)" in line for line in lines)
     again = demo.run(db, who, ["api.awards.demo:seed"])
-    assert any("Tumi Ndlovu (2)" in line for line in again) and not any("open for nominations at" in x for x in again)
+    assert again == lines  # the same summary, the cycle's address included, however often it runs
