@@ -4,6 +4,7 @@ the public verify pages for employers, and the admin page (issue, revoke, suspen
 from __future__ import annotations
 
 import json
+import re
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
@@ -135,9 +136,15 @@ def verify_form(request: Request):
     return render(request, "certificates/verify_form.html", error=None, errors={}, values={})
 
 
+_PASTED_ADDRESS = re.compile(r"/verify/([A-Za-z0-9_-]{8,40})/?\s*$")
+
+
 @router.post("/verify")
 def verify_lookup(request: Request, session: SessionDep, number: str = Form(""), surname: str = Form("")):
     values = {"number": number, "surname": surname}
+    pasted = _PASTED_ADDRESS.search(number)
+    if pasted:  # the certificate's verify address pasted into the number field: that page is the answer
+        return redirect(f"/verify/{pasted.group(1)}")
     empty = {k: v for k, v in (("number", "" if number.strip() else "Enter the certificate number."),
                                ("surname", "" if surname.strip() else "Enter the holder's surname.")) if v}
     if empty:  # nothing to look up yet (and no look-up counted)

@@ -59,10 +59,11 @@ def new_number(code: str) -> str:
 
 
 def normalise_number(text: str, codes: list[str] | None = None) -> str:
-    """Forgive what people type: spaces instead of hyphens, no separators at all, lower case, and O/I/L in
+    """Forgive what people type: spaces instead of hyphens, no separators at all (or any other mark between
+    the characters, such as a full stop at the end), lower case, and O/I/L in
     the random groups (which never use them). The programme code before the groups keeps its own hyphens
     (ACX-MENTOR): with `codes`, a code typed without them is matched to the programme's."""
-    compact = re.sub(r"[\s\-‐‑–—]+", "", text or "").upper()
+    compact = re.sub(r"[^0-9A-Z]+", "", (text or "").upper())  # spaces, hyphens, a full stop pasted with it
     if len(compact) <= 12:
         return compact
     prefix, random = compact[:-12], compact[-12:]
@@ -77,7 +78,13 @@ def _fold(text: str) -> str:
 
 
 def surname_of(name: str) -> str:
-    return name.split()[-1] if name.split() else ""
+    """The surname in a name as people write it: its last word ("Lena Okafor"), or what stands before
+    a comma ("Okafor, Lena"); punctuation around it is not part of it ("Okafor." is Okafor; "O'Neil" and
+    "Smith-Jones" keep theirs)."""
+    if "," in name:
+        name = name.split(",", 1)[0]
+    words = name.split()
+    return words[-1].strip(".,;:!?\"'()[]“”‘’«»") if words else ""
 
 
 def add_months(moment: datetime, months: int) -> datetime:

@@ -299,3 +299,23 @@ def test_thin_renewal_evidence_is_refused_beside_the_field(client, browser, db, 
     assert r.status_code == 422
     check(r.text, {"evidence": "at least 20 characters"})
     assert "Did stuff." in r.text  # what was typed is kept
+
+
+@pytest.mark.parametrize("surname", ["Okafor.", "Okafor, Chidi", " okafor ", "“Okafor”", "OKAFOR;"])
+def test_the_surname_as_people_type_it(client, browser, issued, surname):
+    _, _, cert = issued(name="Chidi Okafor")
+    r = browser.post_form("/verify", number=cert.number + ".", surname=surname)
+    assert r.status_code == 303 and r.headers["location"] == f"/verify/{cert.slug}"
+
+
+def test_a_hyphenated_or_apostrophe_surname_keeps_its_marks(client, browser, issued):
+    _, _, cert = issued(name="Siobhán O'Neil-Byrne")
+    assert browser.post_form("/verify", number=cert.number, surname="o'neil-byrne").status_code == 303
+    assert browser.post_form("/verify", number=cert.number, surname="Byrne").status_code == 404
+
+
+def test_a_pasted_verify_address_in_the_number_field_opens_that_page(client, browser, issued):
+    _, _, cert = issued(name="Chidi Okafor")
+    r = browser.post_form("/verify", number=f"https://cadre.example/verify/{cert.slug} ", surname="")
+    assert r.status_code == 303 and r.headers["location"] == f"/verify/{cert.slug}"
+    assert "Chidi Okafor" in client.get(r.headers["location"]).text
