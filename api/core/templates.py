@@ -94,6 +94,22 @@ FIELD_LABELS = {"full_name": "full name", "email": "email address", "new_email":
                 "buyer_vat": "VAT number"}
 
 
+# The email validator's reasons, in plain words (its own wording names "the @-sign" and runs on).
+_EMAIL_REASONS = (
+    ("too long", ": it is too long"),
+    ("must have an @-sign", ": it needs an @"),
+    ("something after the @-sign", ": something must follow the @"),
+    ("should have a period", ": the part after the @ needs a dot, as in example.com"),
+    ("before the @-sign", ": the part before the @ has characters an address cannot hold"),
+    ("after the @-sign", ": the part after the @ is not a domain name"),
+)
+
+
+def _email_reason(reason: str) -> str:
+    lowered = reason.lower()
+    return next((words for key, words in _EMAIL_REASONS if key in lowered), "")
+
+
 def _plain(field: str, err: dict) -> str:
     """One validation error in plain words that name the field."""
     label = FIELD_LABELS.get(field, field.replace("_", " "))
@@ -105,8 +121,9 @@ def _plain(field: str, err: dict) -> str:
     if kind == "string_too_long":
         return f"Your {label} must be {ctx['max_length']} characters or fewer."
     if "email" in field and kind == "value_error":
-        reason = str(ctx.get("reason", "")).rstrip(".")
-        return f"Enter an email address like name@example.com{f' ({reason.lower()})' if reason else ''}."
+        if not str(err.get("input") or "").strip():
+            return f"Enter your {label}."
+        return f"Enter an email address like name@example.com{_email_reason(str(ctx.get('reason', '')))}."
     msg = str(err.get("msg", "is not valid")).removeprefix("Value error, ").rstrip(".")
     return f"{msg[:1].upper()}{msg[1:]}."
 

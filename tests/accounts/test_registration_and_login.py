@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.conftest import csrf_from
 
 
@@ -191,10 +193,22 @@ def test_registration_errors_are_plain_in_field_order_and_the_summary_links_each
     assert [k for k, _ in links] == ["full_name", "email", "password"]  # the form's order
     assert dict(links) == {
         "full_name": "Enter your full name.",
-        "email": "Enter an email address like name@example.com (an email address must have an @-sign).",
+        "email": "Enter an email address like name@example.com: it needs an @.",
         "password": "Your password must be at least 10 characters.",
     }
     # Each message also sits next to its field, and no machine wording is left.
     for name, message in links:
         assert f'<p class="error" id="f-{name}-error">{message}</p>' in r.text
     assert "characters\"" not in r.text and "1 characters" not in r.text and "value is not a valid" not in r.text
+    assert "@-sign" not in r.text
+
+
+@pytest.mark.parametrize("typed, message", [
+    ("", "Enter your email address."),
+    ("lena@", "Enter an email address like name@example.com: something must follow the @."),
+    ("lena@example", "Enter an email address like name@example.com: the part after the @ needs a dot, as in "
+                     "example.com."),
+])
+def test_registration_says_plainly_what_is_wrong_with_the_email(browser, typed, message):
+    r = browser.post_form("/register", email=typed, full_name="Lena Okafor", password="correct-horse-battery")
+    assert r.status_code == 422 and f'<p class="error" id="f-email-error">{message}</p>' in r.text
