@@ -37,7 +37,7 @@ def test_every_admin_area_is_one_click_from_admin(page, live_server):
         page.goto("/admin")
         page.locator("ul.admin-areas").get_by_role("link", name=title, exact=True).click()
         menu = page.get_by_role("navigation", name="Administration")
-        expect(menu.locator('[aria-current="page"]')).to_have_text(title)
+        expect(menu.locator('[aria-current="page"]:visible')).to_have_text(title)
         check_page(page)
 
 
@@ -54,3 +54,23 @@ def test_on_a_phone_the_menu_opens_without_javascript(new_page):
     phone.get_by_role("link", name="Log in").click()
     expect(phone.get_by_role("heading", level=1)).to_have_text("Log in")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_on_a_phone_the_admin_menu_is_one_row_until_opened(new_page, live_server):
+    _cli(live_server, "users", "create", "ada.phone@example.com", "--name", "Ada Phone", "--password", PASSWORD,
+         "--role", "admin")
+    phone = new_page(390, 844)
+    phone.goto("/login")
+    phone.get_by_label("Email address").fill("ada.phone@example.com")
+    phone.get_by_label("Password").fill(PASSWORD)
+    phone.get_by_role("button", name="Log in").click()
+    phone.goto("/admin/orders")
+    menu = phone.get_by_role("navigation", name="Administration")
+    assert menu.bounding_box()["height"] < 70  # folded: not ten rows of links above the page
+    expect(menu.get_by_role("link", name="Discount codes")).to_be_hidden()
+    menu.get_by_text("Administration menu").click()
+    expect(menu.get_by_role("link", name="Discount codes")).to_be_visible()
+    expect(menu.locator('[aria-current="page"]:visible')).to_have_text("Orders and refunds")
+    check_page(phone)
+    menu.get_by_role("link", name="Discount codes").click()
+    expect(phone.get_by_role("heading", level=1)).to_contain_text("codes")
