@@ -150,11 +150,16 @@ def _orders_page(request, session, status_code: int = 200, *, status: str = "", 
 
 @router.post("/admin/orders/{public_id}/refund")
 def refund(request: Request, public_id: str, admin: AdminUser, session: SessionDep, amount: str = Form(""),
-           reason: str = Form(""), back: str = Form("")):
+           reason: str = Form(""), back: str = Form(""), confirmed: str = Form("")):
     back = pagination.return_to(back, "/admin/orders")
     order = service.get_order(session, public_id)
     try:
-        made = service.refund(session, order, amount=parse_money(amount), by=admin, reason=reason.strip() or None)
+        wanted = parse_money(amount)
+        if confirmed != "yes":  # money leaves only from the page that says how much, to whom, and why
+            view = service.order_views(session, [order], with_users=True)[0]
+            return render(request, "payments/refund_confirm.html", v=view, back=back, amount=amount,
+                          reason=reason.strip(), total=service.refund_amount(session, order, wanted))
+        made = service.refund(session, order, amount=wanted, by=admin, reason=reason.strip() or None)
     except CadreError as exc:
         if not isinstance(exc, Invalid):  # a refusal of the refund itself (provider, nothing left): as before
             return redirect(back, f"{public_id}: {exc.message}", "error")

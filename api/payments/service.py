@@ -529,16 +529,9 @@ def orders_page(session: Session, user: User, *, after: str | None = None,
 
 # --- refunds ------------------------------------------------------------------------------------
 
-def refund(session: Session, order: Order, *, amount: int | None, by: User | None, reason: str | None = None,
-           provider: PaymentProvider | None = None) -> list[Refund]:
-    """Refund `amount` (None: everything still refundable) through the provider, newest payment first.
-    What the provider confirms arrives as charge.refunded events, which move the order and the
-    enrolment; with the offline provider that happens before this returns.
-
-    All or nothing here: when the provider refuses one of several refunds, none of this call's rows or
-    effects stay written, even if the caller goes on to commit (a page showing the error). A part the
-    provider did refund before refusing the rest arrives later in its own charge.refunded event."""
-    provider = provider or get_provider()
+def refund_amount(session: Session, order: Order, amount: int | None) -> int:
+    """What a refund of `amount` (None: everything still refundable) would give back, or why it cannot
+    be made: the one check of refund() and of the page that asks an administrator to confirm it."""
     paid = [p for p in payments_of(session, order) if p.status == PaymentStatus.paid.value]
     refundable = sum(p.amount - p.amount_refunded for p in paid)
     if refundable <= 0:
@@ -553,6 +546,21 @@ def refund(session: Session, order: Order, *, amount: int | None, by: User | Non
         blocker = seats.refund_blocker(session, order)
         if blocker:
             raise Conflict(blocker, code="seats_in_use")
+    return wanted
+
+
+def refund(session: Session, order: Order, *, amount: int | None, by: User | None, reason: str | None = None,
+           provider: PaymentProvider | None = None) -> list[Refund]:
+    """Refund `amount` (None: everything still refundable) through the provider, newest payment first.
+    What the provider confirms arrives as charge.refunded events, which move the order and the
+    enrolment; with the offline provider that happens before this returns.
+
+    All or nothing here: when the provider refuses one of several refunds, none of this call's rows or
+    effects stay written, even if the caller goes on to commit (a page showing the error). A part the
+    provider did refund before refusing the rest arrives later in its own charge.refunded event."""
+    provider = provider or get_provider()
+    wanted = refund_amount(session, order, amount)
+    paid = [p for p in payments_of(session, order) if p.status == PaymentStatus.paid.value]
     plan: list[tuple[Payment, int]] = []
     left = wanted
     for p in sorted(paid, key=lambda p: p.number, reverse=True):

@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 
 from api.accounts.admin_areas import ADMIN_AREAS
 from tests.conftest import ROOT
+from tests.e2e.checks import check_page
 from tests.e2e.conftest import shot
 
 PASSWORD = "a-tables-admin-password-1"
@@ -73,6 +74,10 @@ def test_a_buyer_gives_invoice_details_and_downloads_the_invoice(new_page, live_
     row.get_by_label(re.compile(r"Amount to refund on ord_")).fill("100")
     row.get_by_label("Reason").fill("Goodwill")
     row.get_by_role("button", name="Refund").click()
+    # Nothing leaves until the administrator confirms the amount, to whom and why.
+    expect(admin.get_by_role("heading", level=1)).to_have_text("Refund £100?")
+    check_page(admin)
+    admin.get_by_role("button", name="Refund £100").click()
     note_name = re.compile(r"^Credit note CAD-CN-\d{6} \(PDF\)$")
     expect(admin.locator("tbody tr", has_text=email).get_by_role("link", name=note_name)).to_be_visible()
     page.goto("/billing")

@@ -79,7 +79,8 @@ def test_a_refund_part_then_the_rest_is_mailed_with_what_it_means_for_access(cli
     order = db.exec(select(Order).where(Order.user_id == buyer.id)).one()
     admin = make_user(roles={Role.admin})
     login(admin.email)
-    browser.post_form("/admin/orders", f"/admin/orders/{order.public_id}/refund", amount="100.00", reason="Goodwill")
+    browser.post_form("/admin/orders", f"/admin/orders/{order.public_id}/refund", amount="100.00", confirmed="yes",
+                      reason="Goodwill")
     login(buyer.email)
     _, body = _one(mailbox, buyer.email, f"Partial refund of £100 on order {order.public_id}")
     assert "We have refunded £100 for Accredited Customer Experience Specialist (ACXS)" in body
@@ -87,7 +88,7 @@ def test_a_refund_part_then_the_rest_is_mailed_with_what_it_means_for_access(cli
     links_answer(body)
 
     login(admin.email)
-    browser.post_form("/admin/orders", f"/admin/orders/{order.public_id}/refund", amount="")
+    browser.post_form("/admin/orders", f"/admin/orders/{order.public_id}/refund", amount="", confirmed="yes")
     login(buyer.email)
     _, body = _one(mailbox, buyer.email, f"Full refund of £330 on order {order.public_id}")
     assert "refunded in full (£430)" in body and "your access to ACX Specialist has ended" in body

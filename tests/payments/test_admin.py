@@ -73,14 +73,14 @@ def test_admin_refunds_part_then_the_rest_through_the_provider(client, browser, 
     page = client.get("/admin/orders").text
     assert order.public_id in page and buyer.email in page
     assert '<span class="tag ok">paid</span>' in page
-    r = browser.post_form("/admin/orders", f"/admin/orders/{order.public_id}/refund", amount="100.00",
+    r = browser.post_form("/admin/orders", f"/admin/orders/{order.public_id}/refund", amount="100.00", confirmed="yes",
                           reason="Goodwill")
     assert r.status_code == 303
     db.refresh(order)
     assert (order.status, order.amount_refunded) == ("paid", 10000)
     assert '<span class="tag warn">paid · £100 refunded</span>' in client.get("/admin/orders").text
     assert learning_service.get_enrolment(db, buyer.id, order.programme_id).status == "active"
-    browser.post_form("/admin/orders", f"/admin/orders/{order.public_id}/refund", amount="")
+    browser.post_form("/admin/orders", f"/admin/orders/{order.public_id}/refund", amount="", confirmed="yes")
     db.refresh(order)
     assert (order.status, order.amount_refunded) == ("refunded", 43000)
     assert learning_service.get_enrolment(db, buyer.id, order.programme_id).status == "cancelled"
@@ -202,3 +202,20 @@ def test_admin_orders_tell_a_plan_as_the_learner_sees_it(client, browser, make_u
     assert f'<span class="tag warn order-status">{words}</span>' in client.get("/billing").text
     login(make_user(roles={Role.admin}).email)
     assert f'<span class="tag warn">{words}</span>' in client.get("/admin/orders").text  # not a bare "paid"
+
+
+def test_a_refund_is_made_only_once_the_administrator_confirms_it(client, browser, make_user, login, special50, db):
+    buyer = make_user(name="Bea Buyer")
+    order = _paid(db, browser, client, buyer, login, "full")
+    login(make_user(roles={Role.admin}).email)
+    r = browser.post_form("/admin/orders", f"/admin/orders/{order.public_id}/refund", amount="", reason="Duplicate")
+    assert r.status_code == 200 and "<h1>Refund £430?</h1>" in r.text
+    assert "Bea Buyer" in r.text and "Duplicate" in r.text and "access to" in r.text  # in full: access ends
+    db.refresh(order)
+    assert (order.status, order.amount_refunded) == ("paid", 0)  # nothing moved yet
+    r = browser.post_form("/admin/orders", f"/admin/orders/{order.public_id}/refund", amount="30", reason="")
+    assert "<h1>Refund £30?</h1>" in r.text and "£400 stays paid" in r.text
+    done = browser.post_form("/admin/orders", f"/admin/orders/{order.public_id}/refund", amount="30", confirmed="yes")
+    assert done.status_code == 303
+    db.refresh(order)
+    assert order.amount_refunded == 3000

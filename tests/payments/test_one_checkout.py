@@ -196,7 +196,7 @@ def test_a_refund_that_fails_halfway_leaves_nothing_of_itself(client, browser, m
     monkeypatch.setattr(OfflineProvider, "refund", second_fails)
     admin = make_user(roles={Role.admin})
     login(admin.email)
-    done = browser.post_form("/admin/orders", f"/admin/orders/{order.public_id}/refund", amount="")
+    done = browser.post_form("/admin/orders", f"/admin/orders/{order.public_id}/refund", amount="", confirmed="yes")
     assert done.status_code == 303 and calls == [2, 1]
     assert "refused the refund" in client.get(done.headers["location"]).text
     db.refresh(order)
