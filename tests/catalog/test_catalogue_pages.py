@@ -22,7 +22,8 @@ def test_catalogue_shows_all_ten_programmes_on_three_ladders(client):
 def test_programme_page_has_the_facts(client):
     page = client.get("/programmes/acxs").text
     assert "Accredited Customer Experience Specialist" in page
-    assert "£860" in page and "4 monthly payments of £215" in page
+    assert "£860" in page and "4 × £215 monthly (£860 in all)" in page
+    assert page.count("£860") == 2  # once for paying in full, once as the plan's total: the price said once
     assert "On demand" in page and "25 lessons" in page and "25 video lessons" not in page  # no video yet
     page = client.get("/programmes/acxm").text
     assert "4 days, 5 hours per day" in page and "Upcoming cohorts" in page and "A cohort started" not in page
