@@ -165,7 +165,7 @@ class LessonFront(_Strict):
     slug: Slug
     title: Text
     minutes: int | None = Field(default=None, ge=1, le=600)
-    # A URL (as before), or the full form with captions and a transcript.
+    # The full form with captions and a transcript (a bare URL is read only to say that it needs captions).
     video: Annotated[str, StringConstraints(pattern=r"^(https?://|/)")] | Video | None = None
     downloads: list[Download] = Field(default_factory=list)
 
@@ -456,6 +456,10 @@ def load(root: Path) -> Catalogue:
                     if not body.strip():
                         r.fail(item, "body: the lesson has no text")
                     transcript = None
+                    if front.video is not None and not (isinstance(front.video, Video) and front.video.captions):
+                        # A learner who cannot hear it must be able to follow it (and axe-core refuses the page).
+                        r.fail(item, "video: give it WebVTT captions (the full form: file or url, captions, "
+                                     "transcript; see content/README.md)")
                     if isinstance(front.video, Video):
                         v = front.video
                         named = [("video.file", v.file), ("video.transcript", v.transcript),

@@ -80,3 +80,15 @@ def test_no_programme_promises_video_its_lessons_do_not_have(db):
         text = f"{t.programme.summary} {t.programme.duration.text or ''}".lower()
         if not has_video:
             assert "video lessons" not in text, t.programme.code
+
+
+@pytest.mark.parametrize("video", ["video: https://videos.example.org/intro.mp4\n",
+                                   "video:\n  url: https://videos.example.org/intro.mp4\n"])
+def test_a_video_without_captions_is_refused(tmp_path, video):
+    tree = tmp_path / "content"
+    shutil.copytree(ROOT / "content", tree)
+    lesson = tree / LESSON
+    lesson.write_text(lesson.read_text().replace(FRONT, FRONT + video))
+    with pytest.raises(ContentError) as exc:
+        load(tree)
+    assert any("video: give it WebVTT captions" in p for p in exc.value.problems)
