@@ -13,6 +13,7 @@ from api.cohorts import service
 from api.cohorts.models import Cohort, CohortSession, SessionStatus
 from api.core import email as mail
 from api.core.db import utcnow
+from api.core.timezones import zone
 
 
 def _audience(session: Session, cohort: Cohort) -> list[User]:
@@ -55,6 +56,15 @@ def cohort_cancelled(session: Session, cohort: Cohort, *, by: User, moved_to: Co
 REMINDERS = (("24h", timedelta(hours=24)), ("1h", timedelta(hours=1)))
 
 
+def reminder_lead(now: datetime, starts_at: datetime, zone_name: str | None, soon: bool) -> str:
+    """How a reminder opens, by the reader's calendar: "In an hour", "Today" for a session later on the
+    reader's day (the day-ahead reminder of an evening session is sent that morning), else "Tomorrow"."""
+    if soon:
+        return "In an hour"
+    tz = zone(zone_name)
+    return "Today" if starts_at.astimezone(tz).date() == now.astimezone(tz).date() else "Tomorrow"
+
+
 def send_reminders(session: Session, now: datetime | None = None) -> int:
     """Each learner and facilitator hears of each session 24 hours and 1 hour before it (once each,
     for its current time: a moved session is reminded of again)."""
@@ -74,7 +84,7 @@ def send_reminders(session: Session, now: datetime | None = None) -> int:
             sent += mail.send_template(session, user.email, "cohorts/reminder",
                                        key=f"reminder:{which}:{row.uid}:{row.starts_at.isoformat()}:{user.id}",
                                        name=user.full_name, zone=user.time_zone, cohort=cohort, programme=programme,
-                                       s=row, soon=which == "1h")
+                                       s=row, lead=reminder_lead(now, row.starts_at, user.time_zone, which == "1h"))
     return sent
 
 

@@ -70,3 +70,14 @@ def test_the_json_api_lists_cohorts_to_choose_and_checks_out_with_one(db, client
     r = client.post("/api/v1/payments/checkout", json={"programme": "coim", "offer": "full", "cohort": listed["id"]})
     assert r.status_code == 201
     assert client.get("/api/v1/cohorts/programmes/coim").json()[0]["seats_left"] == 4
+
+
+def test_the_day_ahead_reminder_of_a_session_later_today_says_today():
+    from datetime import UTC, datetime
+
+    evening = datetime(2027, 3, 1, 19, 0, tzinfo=UTC)
+    morning = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
+    assert notices.reminder_lead(morning, evening, "Europe/London", soon=False) == "Today"
+    assert notices.reminder_lead(morning, evening, "Asia/Tokyo", soon=False) == "Tomorrow"  # 04:00 on 2 March there
+    assert notices.reminder_lead(evening - timedelta(hours=23), evening, "Europe/London", soon=False) == "Tomorrow"
+    assert notices.reminder_lead(evening - timedelta(minutes=50), evening, "Europe/London", soon=True) == "In an hour"

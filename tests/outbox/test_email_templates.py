@@ -119,7 +119,7 @@ CASES = [
     ("cohorts/message", {"name": NAME, "sender": NS(full_name="Ada Facilitator"), "cohort": COHORT,
                          "programme": ACXS, "subject_line": "Reading", "message": "Please read chapter 2."}),
     ("cohorts/reminder", {"name": NAME, "zone": "Europe/London", "cohort": COHORT, "programme": ACXS,
-                          "s": SESSION, "soon": True}),
+                          "s": SESSION, "lead": "In an hour"}),
     *[("cohorts/session_changed", {"name": NAME, "zone": "Europe/London", "cohort": COHORT, "programme": ACXS,
                                    "s": SESSION, "kind": kind, "old_start": LATER if kind == "moved" else None})
       for kind in ("cancelled", "added", "moved")],
