@@ -151,7 +151,9 @@ def lesson_with_media(db, tmp_path, monkeypatch):
     lesson = sorted(module.glob("01-*.md"))[0]
     (module / "sco-worksheet.txt").write_text("SCO worksheet: write the outcome first.\n")
     (tree / "secret.txt").write_text("not for learners\n")
-    text = lesson.read_text().replace("minutes: 10\n", "minutes: 10\nvideo: https://video.example.org/cx.mp4\n"
+    (module / "cx.en.vtt").write_text("WEBVTT\n\n00:00.000 --> 00:02.000\nCustomer experience, defined.\n")
+    text = lesson.read_text().replace("minutes: 10\n", "minutes: 10\nvideo:\n  url: https://video.example.org/cx.mp4\n"
+                                      "  captions:\n    - file: cx.en.vtt\n"
                                       "downloads:\n  - title: SCO worksheet\n    file: sco-worksheet.txt\n"
                                       "  - title: Further reading\n    url: https://example.org/reading\n", 1)
     lesson.write_text(text)
