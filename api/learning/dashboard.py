@@ -131,6 +131,12 @@ class EnrolPanel:
     missing: list[Programme] = field(default_factory=list)
     message: str | None = None
 
+    @property
+    def buys(self) -> bool:
+        """Whether the panel shows the purchase box (which then carries the prices): a paid programme,
+        to someone who may buy it or is not logged in."""
+        return self.state in ("paid", "anonymous") and not self.is_free
+
 
 def enrol_panel(session: Session, user: User | None, slug: str) -> EnrolPanel:
     programme = catalog_service.get_by_slug(session, slug)
